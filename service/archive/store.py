@@ -1,0 +1,228 @@
+"""Archive storage: items with provenance and their fingerprints.
+
+Part of archive (fingerprint → **archive** → match). One data-access layer on
+SQLAlchemy Core serves the embedded SQLite file (default) and PostgreSQL
+(``FIRSTSEEN_DATABASE_URL=postgresql+psycopg://…``). A fingerprint is stored
+as two blobs per item (times as float32, hashes as uint64, little-endian) so
+loading a million frames is one scan, not a million rows.
+
+One ingest is one transaction: the item row and its fingerprint are written
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from service.errors import BadInput, NotFound
+from service.models import ArchiveItem, ArchiveMetadata, VideoFingerprint
+
+__all__ = ["ArchiveStore", "StoredFingerprint", "create_db_engine", "metadata"]
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False, default="curated"),
+    sa.Column("title", sa.Text),
+    sa.Column("published", sa.String(40)),
+    sa.Column("location", sa.Text),
+    sa.Column("event", sa.Text),
+    sa.Column("source_url", sa.Text),
+    sa.Column("notes", sa.Text),
+    sa.Column("factcheck_url", sa.Text),
+    sa.Column("platform", sa.String(80)),
+    sa.Column("uploader", sa.Text),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("duration", sa.Float, nullable=False),
+    sa.Column("frame_count", sa.Integer, nullable=False),
+    sa.Column("added_at", sa.String(40), nullable=False),
+    sa.Column("media_path", sa.Text),
+    sa.Column("footage_id", sa.Integer, index=True),
+)
+
+fingerprints = sa.Table(
+    "fingerprints",
+    metadata,
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("hasher", sa.String(40), nullable=False),
+    sa.Column("views", sa.Text, nullable=False),
+    sa.Column("times", sa.LargeBinary, nullable=False),
+    sa.Column("hashes", sa.LargeBinary, nullable=False),
+)
+
+EDITABLE = ("title", "published", "location", "event", "source_url", "notes", "factcheck_url",
+            "platform", "uploader")
+
+
+@dataclass(frozen=True, eq=False)
+class StoredFingerprint:
+    item_id: int
+    fingerprint: VideoFingerprint
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _row_to_item(row: Any) -> ArchiveItem:
+    m = row._mapping
+    return ArchiveItem(
+        id=m["id"], kind=m["kind"], title=m["title"], published=m["published"],
+        location=m["location"], event=m["event"], source_url=m["source_url"], notes=m["notes"],
+        factcheck_url=m["factcheck_url"], platform=m["platform"], uploader=m["uploader"],
+        sha256=m["sha256"], duration=m["duration"], frame_count=m["frame_count"],
+        added_at=m["added_at"], footage_id=m["footage_id"],
+    )
+
+
+def create_db_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+class ArchiveStore:
+    """CRUD over items and fingerprints; every write is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    # -- writes --------------------------------------------------------
+    def add(
+        self,
+        meta: ArchiveMetadata,
+        fingerprint: VideoFingerprint,
+        sha256: str,
+        kind: str = "curated",
+        media_path: str | None = None,
+        conn: sa.Connection | None = None,
+    ) -> ArchiveItem:
+        if kind not in ("curated", "observed"):
+            raise BadInput(f"unknown item kind {kind!r}")
+        values = {f: getattr(meta, f) for f in EDITABLE}
+        values.update(
+            kind=kind, sha256=sha256, duration=float(fingerprint.duration),
+            frame_count=fingerprint.frame_count, added_at=_now(), media_path=media_path,
+        )
+        with self._tx(conn) as c:
+            item_id = c.execute(items.insert().values(**values).returning(items.c.id)).scalar_one()
+            c.execute(
+                fingerprints.insert().values(
+                    item_id=item_id,
+                    hasher=fingerprint.hasher,
+                    views=",".join(fingerprint.views),
+                    times=np.asarray(fingerprint.times, dtype="<f4").tobytes(),
+                    hashes=np.asarray(fingerprint.hashes, dtype="<u8").tobytes(),
+                )
+            )
+            row = c.execute(items.select().where(items.c.id == item_id)).one()
+        return _row_to_item(row)
+
+    def update(self, item_id: int, changes: dict[str, Any]) -> ArchiveItem:
+        unknown = set(changes) - set(EDITABLE) - {"footage_id"}
+        if unknown:
+            raise BadInput(f"cannot edit field(s): {', '.join(sorted(unknown))}")
+        with self.engine.begin() as c:
+            if changes:
+                res = c.execute(items.update().where(items.c.id == item_id).values(**changes))
+                if res.rowcount == 0:
+                    raise NotFound(f"no archive item {item_id}")
+            row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no archive item {item_id}")
+        return _row_to_item(row)
+
+    def remove(self, item_id: int) -> ArchiveItem:
+        with self.engine.begin() as c:
+            row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
+            if row is None:
+                raise NotFound(f"no archive item {item_id}")
+            c.execute(fingerprints.delete().where(fingerprints.c.item_id == item_id))
+            c.execute(items.delete().where(items.c.id == item_id))
+        return _row_to_item(row)
+
+    # -- reads ---------------------------------------------------------
+    def get(self, item_id: int) -> ArchiveItem:
+        with self.engine.connect() as c:
+            row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no archive item {item_id}")
+        return _row_to_item(row)
+
+    def media_path(self, item_id: int) -> str | None:
+        with self.engine.connect() as c:
+            value = c.execute(sa.select(items.c.media_path).where(items.c.id == item_id)).scalar()
+        return str(value) if value else None
+
+    def list(self, limit: int = 1000, offset: int = 0, q: str | None = None,
+             kind: str | None = None) -> list[ArchiveItem]:
+        stmt = items.select().order_by(items.c.id).limit(limit).offset(offset)
+        if kind:
+            stmt = stmt.where(items.c.kind == kind)
+        if q:
+            like = f"%{q.lower()}%"
+            stmt = stmt.where(sa.or_(*(sa.func.lower(items.c[f]).like(like)
+                                       for f in ("title", "location", "event", "notes", "source_url"))))
+        with self.engine.connect() as c:
+            return [_row_to_item(r) for r in c.execute(stmt)]
+
+    def count(self) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(items)).scalar_one())
+
+    def find_by_sha256(self, sha256: str) -> list[ArchiveItem]:
+        with self.engine.connect() as c:
+            return [_row_to_item(r) for r in c.execute(items.select().where(items.c.sha256 == sha256))]
+
+    def fingerprints(self, item_ids: list[int] | None = None) -> Iterator[StoredFingerprint]:
+        stmt = sa.select(fingerprints, items.c.duration).join(items, items.c.id == fingerprints.c.item_id)
+        if item_ids is not None:
+            stmt = stmt.where(fingerprints.c.item_id.in_(item_ids))
+        with self.engine.connect() as c:
+            for row in c.execute(stmt):
+                m = row._mapping
+                views = tuple(m["views"].split(","))
+                hashes = np.frombuffer(m["hashes"], dtype="<u8").astype(np.uint64)
+                yield StoredFingerprint(
+                    item_id=m["item_id"],
+                    fingerprint=VideoFingerprint(
+                        hasher=m["hasher"],
+                        views=views,
+                        times=np.frombuffer(m["times"], dtype="<f4").astype(np.float32),
+                        hashes=hashes.reshape(-1, len(views)),
+                        duration=m["duration"],
+                    ),
+                )
+
+    def _tx(self, conn: sa.Connection | None) -> Any:
+        if conn is not None:
+            from contextlib import nullcontext
+
+            return nullcontext(conn)
+        return self.engine.begin()

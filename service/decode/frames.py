@@ -1,0 +1,187 @@
+"""Decode: sample small greyscale frames from a media file at a fixed rate.
+
+Second stage of the data flow (ingest → **decode** → fingerprint). Frames are
+shrunk inside the decoder (PyAV's ``reformat`` runs swscale on the decoded
+picture) so nothing full-size reaches Python, and only sampled frames are
+converted at all. Limits (duration, resolution, frame count, wall time) are
+checked here because this is where a hostile file would cost us.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from service.errors import DecodeError, TooLarge
+
+__all__ = ["DECODE_MAX_SIDE", "DecodeLimits", "SampledVideo", "grab_frame", "sample_frames"]
+
+log = logging.getLogger(__name__)
+
+# Longest side of decoded frames. 256 px keeps a 40% picture-in-picture inset
+# at ~100 px, still 3× the 32 px that pHash resamples to, and a 60-minute video
+# at 2 fps under 300 MB of greyscale.
+DECODE_MAX_SIDE = 256
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    max_duration_s: float = 3600.0
+    max_pixels: int = 8192 * 8192
+    max_frames: int = 20_000
+    timeout_s: float = 900.0
+
+
+@dataclass(frozen=True, eq=False)
+class SampledVideo:
+    """``frames[i]`` (greyscale, shrunk) was shown at ``times[i]`` seconds."""
+
+    times: npt.NDArray[np.float32]
+    frames: npt.NDArray[np.uint8]  # (n, h, w)
+    duration: float
+    width: int  # original size
+    height: int
+    fps: float
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r", timeout=30.0)
+    except av.error.FFmpegError as exc:
+        raise DecodeError(f"{path.name} is not a readable video ({exc.strerror or exc})") from None
+    except (OSError, ValueError) as exc:
+        raise DecodeError(f"{path.name} is not a readable video ({exc})") from None
+
+
+def _shrunk_size(width: int, height: int) -> tuple[int, int]:
+    scale = DECODE_MAX_SIDE / max(width, height)
+    if scale >= 1.0:
+        return width - width % 2, height - height % 2
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def sample_frames(
+    path: Path,
+    sample_fps: float,
+    limits: DecodeLimits = DecodeLimits(),
+    progress: Callable[[float], None] | None = None,
+) -> SampledVideo:
+    """Decode ``path`` and keep one shrunk greyscale frame every ``1/sample_fps`` s."""
+    container = _open(path)
+    try:
+        if not container.streams.video:
+            raise DecodeError(f"{path.name} has no video stream")
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width <= 0 or height <= 0:
+            raise DecodeError(f"{path.name} has a video stream without a picture size")
+        if width * height > limits.max_pixels:
+            raise TooLarge(f"{path.name} is {width}x{height}, over the limit of {limits.max_pixels} pixels")
+        duration = _container_duration(container, stream)
+        if duration is not None and duration > limits.max_duration_s:
+            raise TooLarge(
+                f"{path.name} is {duration:.0f} s long, over the limit of {limits.max_duration_s:.0f} s"
+            )
+        stream.thread_type = "AUTO"
+        out_w, out_h = _shrunk_size(width, height)
+        step = 1.0 / sample_fps
+        next_t = 0.0
+        times: list[float] = []
+        frames: list[npt.NDArray[np.uint8]] = []
+        started = time.monotonic()
+        last_t = 0.0
+        fps = float(stream.average_rate) if stream.average_rate else 0.0
+        time_base = stream.time_base or Fraction(1, 1000)
+        start_pts = stream.start_time or 0
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                t = last_t + (1.0 / fps if fps else step)
+            else:
+                t = float((frame.pts - start_pts) * time_base)
+            last_t = max(last_t, t)
+            if t > limits.max_duration_s:
+                raise TooLarge(
+                    f"{path.name} runs past {limits.max_duration_s:.0f} s, the duration limit"
+                )
+            if time.monotonic() - started > limits.timeout_s:
+                raise TooLarge(f"{path.name} took over {limits.timeout_s:.0f} s to decode")
+            if t + 1e-6 < next_t:
+                continue
+            if frame.width * frame.height > limits.max_pixels:
+                raise TooLarge(f"{path.name} has a {frame.width}x{frame.height} frame, over the limit")
+            if (frame.width, frame.height) != (width, height):
+                out_w, out_h = _shrunk_size(frame.width, frame.height)
+                if frames and frames[0].shape != (out_h, out_w):
+                    # Resolution changed mid-stream: keep the first geometry.
+                    out_h, out_w = frames[0].shape
+            gray = frame.reformat(width=out_w, height=out_h, format="gray").to_ndarray()
+            times.append(t)
+            frames.append(np.ascontiguousarray(gray[:out_h, :out_w]))
+            if len(frames) > limits.max_frames:
+                raise TooLarge(f"{path.name} has more than {limits.max_frames} sampled frames")
+            next_t = max(next_t + step, t + step * 0.5)
+            if progress is not None and duration:
+                progress(min(1.0, t / duration))
+    except av.error.FFmpegError as exc:
+        if not frames:
+            raise DecodeError(f"{path.name} could not be decoded ({exc.strerror or exc})") from None
+        log.warning("decoding %s stopped early at %.1f s: %s", path.name, last_t, exc)
+    finally:
+        container.close()
+    if not frames:
+        raise DecodeError(f"{path.name} contains no decodable video frames")
+    total = max(duration or 0.0, last_t + (1.0 / fps if fps else step))
+    return SampledVideo(
+        times=np.asarray(times, dtype=np.float32),
+        frames=np.stack(frames),
+        duration=float(total),
+        width=width,
+        height=height,
+        fps=fps,
+    )
+
+
+def _container_duration(container: av.container.InputContainer,
+                        stream: av.video.stream.VideoStream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000
+    return None
+
+
+def grab_frame(path: Path, t: float, max_side: int = 480) -> Image.Image:
+    """One RGB frame near ``t`` seconds, for evidence pictures (seek, then decode forward)."""
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        time_base = stream.time_base or Fraction(1, 1000)
+        start_pts = stream.start_time or 0
+        target = int(t / time_base) + start_pts
+        container.seek(max(target, 0), stream=stream, backward=True, any_frame=False)
+        best = None
+        for frame in container.decode(stream):
+            best = frame
+            if frame.pts is not None and frame.pts >= target:
+                break
+        if best is None:
+            raise DecodeError(f"no frame at {t:.1f} s in {path.name}")
+        image = best.to_image()
+        scale = max_side / max(image.size)
+        if scale < 1.0:
+            size = (max(2, round(image.width * scale)), max(2, round(image.height * scale)))
+            image = image.resize(size, Image.Resampling.BILINEAR)
+        return image
+    except av.error.FFmpegError as exc:
+        raise DecodeError(f"cannot read a frame of {path.name} at {t:.1f} s ({exc})") from None
+    finally:
+        container.close()

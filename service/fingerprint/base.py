@@ -1,0 +1,89 @@
+"""The hasher interface, the registry of hashers, and hashes as values.
+
+A ``Hasher`` turns greyscale images into 64-bit hashes compared by Hamming
+distance. Adding a hash family (PDQ, a learned descriptor) means one class and
+one ``register`` line; ingest, the archive and matching only see ``uint64``
+arrays tagged with the hasher's ``name``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from service.errors import BadInput
+
+__all__ = ["FrameHash", "Hasher", "available_hashers", "get_hasher", "register", "hamming"]
+
+
+class Hasher(Protocol):
+    name: ClassVar[str]  # algorithm and parameters, e.g. "phash-8x8"
+    bits: ClassVar[int]
+
+    def hash_images(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.uint64]:
+        """One hash per greyscale image (any size)."""
+        ...
+
+
+_REGISTRY: dict[str, type[Hasher]] = {}
+
+
+def register(cls: type[Hasher]) -> type[Hasher]:
+    """Class decorator; names are checked unique so two hashers never share stored data."""
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"hasher name {cls.name!r} registered twice")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def available_hashers() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_hasher(name: str) -> Hasher:
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise BadInput(f"unknown hasher {name!r}; available: {', '.join(available_hashers())}") from None
+
+
+def hamming(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
+    """Element-wise Hamming distance of 64-bit hashes (broadcasting)."""
+    return np.bitwise_count(np.bitwise_xor(a, b))
+
+
+@dataclass(frozen=True)
+class FrameHash:
+    """One hash as a value: canonical hex, parsing with validation, distance."""
+
+    value: int
+    algorithm: str = "phash-8x8"
+    bits: int = 64
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.value < (1 << self.bits):
+            raise BadInput(f"hash value out of range for {self.bits} bits")
+
+    def hex(self) -> str:
+        return f"{self.value:0{self.bits // 4}x}"
+
+    @classmethod
+    def from_hex(cls, text: str, algorithm: str = "phash-8x8", bits: int = 64) -> FrameHash:
+        if len(text) != bits // 4:
+            raise BadInput(f"expected {bits // 4} hex digits, got {len(text)}: {text!r}")
+        try:
+            return cls(int(text, 16), algorithm, bits)
+        except ValueError:
+            raise BadInput(f"not a hex hash: {text!r}") from None
+
+    def distance(self, other: FrameHash) -> int:
+        if other.algorithm != self.algorithm:
+            raise BadInput(f"cannot compare {self.algorithm} with {other.algorithm}")
+        return (self.value ^ other.value).bit_count()
+
+    def __sub__(self, other: FrameHash) -> int:  # imagehash's ``a - b``
+        return self.distance(other)

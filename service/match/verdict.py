@@ -1,0 +1,116 @@
+"""Verdict: claims against the earliest known upload of the matched footage.
+
+Last stage of the data flow (align → **verdict** → Report). The rules, in order:
+
+* ``recycled``: a matching upload was certainly online before the claimed date
+  (date uncertainty included: a yt-dlp ``upload_date`` is ±1 day);
+* ``misattributed``: the earliest dated matches were recorded at another place
+  or event than claimed;
+* ``seen_before``: matches exist and contradict no claim (or no claim given);
+* ``no_prior_match``: nothing in the archive shows this footage.
+
+When the caller gives no claimed date, the checked upload's own date (from its
+site's metadata) is the implicit claim: an upload presents itself as new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from service.dates import KnownDate, parse_date
+from service.errors import BadInput
+from service.models import Claims, Match, SourceInfo, Verdict
+
+__all__ = ["decide", "humanize_days", "source_date"]
+
+_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+
+
+def _count(n: int, unit: str) -> str:
+    word = _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+    return f"{word} {unit}{'' if n == 1 else 's'}"
+
+
+def humanize_days(days: int) -> str:
+    if days < 60:
+        return _count(days, "day")
+    if days < 730:
+        return _count(round(days / 30.44), "month")
+    return _count(round(days / 365.25), "year")
+
+
+def source_date(source: SourceInfo) -> KnownDate | None:
+    if source.timestamp is not None:
+        return KnownDate.from_timestamp(source.timestamp)
+    if source.upload_date:
+        try:
+            return KnownDate.from_upload_date(source.upload_date)
+        except ValueError:
+            return None
+    return None
+
+
+def _date_of(match: Match) -> KnownDate | None:
+    if not match.item.published:
+        return None
+    try:
+        return parse_date(match.item.published)
+    except BadInput:
+        return None
+
+
+def _same_place(a: str, b: str) -> bool:
+    x, y = a.casefold().strip(), b.casefold().strip()
+    return x == y or x in y or y in x
+
+
+def _label(match: Match) -> str:
+    title = match.item.title or f"archive item {match.item.id}"
+    where = f" ({match.item.location})" if match.item.location else ""
+    return f"“{title}”{where}"
+
+
+def decide(matches: Sequence[Match], claims: Claims,
+           source: SourceInfo) -> tuple[Verdict, Match | None, str]:
+    """(verdict, earliest known upload, one-paragraph explanation)."""
+    if not matches:
+        return "no_prior_match", None, "No archived footage matches this video."
+    dated = [(d, m) for m in matches if (d := _date_of(m)) is not None]
+    dated.sort(key=lambda dm: (dm[0].earliest, dm[0].latest))
+    earliest = dated[0][1] if dated else matches[0]
+    earliest_date = dated[0][0] if dated else None
+
+    claimed: KnownDate | None = None
+    claim_origin = "the claimed date"
+    if claims.date:
+        claimed = parse_date(claims.date)
+    else:
+        claimed = source_date(source)
+        claim_origin = "this upload's own date"
+
+    if claimed is not None and earliest_date is not None and earliest_date.before(claimed):
+        gap = humanize_days(earliest_date.days_before(claimed))
+        text = (f"This footage was online on {earliest_date.text}, {gap} before {claim_origin} "
+                f"({claimed.text}): earliest known upload {_label(earliest)}.")
+        if claims.location and earliest.item.location and not _same_place(claims.location, earliest.item.location):
+            text += f" It was then recorded as {earliest.item.location!r}, not {claims.location!r}."
+        return "recycled", earliest, text
+
+    first_dated = [m for d, m in dated if earliest_date is not None and d.earliest == earliest_date.earliest]
+    reference = first_dated or [earliest]
+    for field, claim in (("location", claims.location), ("event", claims.event)):
+        recorded = [getattr(m.item, field) for m in reference if getattr(m.item, field)]
+        if claim and recorded and not any(_same_place(claim, r) for r in recorded):
+            when = f" on {earliest_date.text}" if earliest_date else ""
+            text = (f"This footage was first recorded{when} as {field} {recorded[0]!r}, "
+                    f"not {claim!r} as claimed: earliest known upload {_label(earliest)}.")
+            return "misattributed", earliest, text
+
+    if earliest_date is None:
+        text = f"This footage matches {len(matches)} archived upload(s) with no known date; best: {_label(earliest)}."
+    elif claimed is not None and not claimed.before(earliest_date):
+        text = (f"Seen before: online on {earliest_date.text}, too close to {claim_origin} "
+                f"({claimed.text}) to call it older: {_label(earliest)}.")
+    else:
+        text = f"Seen before: earliest known upload {earliest_date.text}, {_label(earliest)}."
+    return "seen_before", earliest, text

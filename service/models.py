@@ -1,0 +1,195 @@
+"""Domain types that flow from link to verdict.
+
+    SourceInfo ─► VideoFingerprint ─► (archive) ArchiveItem
+                                   └► Match(Segment…) ─► Report
+
+Frozen dataclasses; pydantic lives only at the API edge. ``to_dict`` gives the
+JSON shape shared by ``firstseen check --json`` and the HTTP API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "ArchiveItem",
+    "ArchiveMetadata",
+    "Claims",
+    "Match",
+    "Report",
+    "Segment",
+    "SourceInfo",
+    "Verdict",
+    "VideoFingerprint",
+]
+
+Verdict = Literal["recycled", "misattributed", "seen_before", "no_prior_match"]
+ItemKind = Literal["curated", "observed"]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What was fetched: the local media file and the metadata its site gave."""
+
+    input: str  # the link or path as given
+    media_path: str
+    sha256: str
+    size_bytes: int
+    extractor: str | None = None  # yt-dlp extractor key; None for local files
+    video_id: str | None = None
+    webpage_url: str | None = None
+    title: str | None = None
+    uploader: str | None = None
+    channel: str | None = None
+    upload_date: str | None = None  # YYYYMMDD as the site reported it
+    timestamp: float | None = None  # UTC seconds, preferred over upload_date
+    description: str | None = None
+    duration: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ArchiveMetadata:
+    """Provenance an archivist (or a check) records with a piece of footage."""
+
+    title: str | None = None
+    published: str | None = None  # earliest known upload: YYYY[-MM[-DD]] [±N day]
+    location: str | None = None
+    event: str | None = None
+    source_url: str | None = None
+    notes: str | None = None
+    factcheck_url: str | None = None
+    platform: str | None = None
+    uploader: str | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveItem:
+    id: int
+    kind: ItemKind
+    title: str | None
+    published: str | None
+    location: str | None
+    event: str | None
+    source_url: str | None
+    notes: str | None
+    factcheck_url: str | None
+    platform: str | None
+    uploader: str | None
+    sha256: str
+    duration: float
+    frame_count: int
+    added_at: str
+    footage_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class VideoFingerprint:
+    """Per sampled frame, the hashes of several views of it.
+
+    ``hashes[i, j]`` is the hash of view ``views[j]`` of the frame at ``times[i]``
+    seconds; 0 marks "no hash" (the view was blank). ``hasher`` names the
+    algorithm and its parameters so stored hashes are never compared across
+    algorithms.
+    """
+
+    hasher: str
+    views: tuple[str, ...]
+    times: npt.NDArray[np.float32]
+    hashes: npt.NDArray[np.uint64]
+    duration: float
+
+    @property
+    def frame_count(self) -> int:
+        return int(self.times.shape[0])
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What the uploader of the checked video claims about it."""
+
+    date: str | None = None
+    location: str | None = None
+    event: str | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """``query[query_start, query_end]`` shows ``archive[archive_start, archive_end]``."""
+
+    query_start: float
+    query_end: float
+    archive_start: float
+    archive_end: float
+    speed: float  # archive seconds per query second
+    frames: int  # matched query frames supporting it
+    mean_distance: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Match:
+    item: ArchiveItem
+    score: float  # 0..1, confidence from frame agreement
+    coverage: float  # share of the query's informative duration that is matched
+    flipped: bool
+    transform: str  # which query view matched best: "full", "mirror", "rot90", "region"...
+    segments: tuple[Segment, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        it = self.item
+        return {
+            "archive_id": it.id,
+            "kind": it.kind,
+            "title": it.title,
+            "published": it.published,
+            "location": it.location,
+            "event": it.event,
+            "source_url": it.source_url,
+            "factcheck_url": it.factcheck_url,
+            "platform": it.platform,
+            "uploader": it.uploader,
+            "score": round(self.score, 3),
+            "coverage": round(self.coverage, 3),
+            "flipped": self.flipped,
+            "transform": self.transform,
+            "segments": [s.to_dict() for s in self.segments],
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    verdict: Verdict
+    explanation: str
+    source: SourceInfo
+    claims: Claims
+    earliest: Match | None
+    matches: tuple[Match, ...]
+    checked_at: str = field(
+        default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    )
+    remembered_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "explanation": self.explanation,
+            "source": self.source.to_dict(),
+            "claims": asdict(self.claims),
+            "earliest": self.earliest.to_dict() if self.earliest else None,
+            "matches": [m.to_dict() for m in self.matches],
+            "checked_at": self.checked_at,
+            "remembered_id": self.remembered_id,
+        }

@@ -1,0 +1,249 @@
+"""Orchestration: link → ingest → decode → fingerprint → archive/match → verdict.
+
+Front ends (CLI, API, web, jobs) call this module and nothing below it. It
+knows no HTTP and no argparse; it raises ``service.errors`` and reports
+progress through a ``(fraction, stage)`` callback.
+
+    pipeline = Pipeline.from_settings(Settings())
+    item = pipeline.archive_add("original.mp4", ArchiveMetadata(title="Strike", published="2018-03-01"))
+    report = pipeline.check("https://example.org/viral.mp4", Claims(date="2021-03-11"))
+    report.verdict  # "recycled"
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from service.archive.index import ExactIndex, HashIndex, Hits
+from service.archive.store import ArchiveStore, create_db_engine
+from service.decode.frames import DecodeLimits, SampledVideo, sample_frames
+from service.errors import BadInput
+from service.fingerprint.base import Hasher, get_hasher
+from service.fingerprint.phash import PHasher
+from service.fingerprint.views import QUERY_VIEWS, fingerprint_video
+from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
+from service.match.align import MAX_HAMMING, align_item
+from service.match.verdict import decide
+from service.models import ArchiveItem, ArchiveMetadata, Claims, Match, Report, SourceInfo, VideoFingerprint
+from service.settings import Settings
+
+__all__ = ["Pipeline", "ProgressFn"]
+
+log = logging.getLogger(__name__)
+
+
+def _no_progress(_fraction: float, _stage: str) -> None:
+    return None
+
+
+def _stage(progress: ProgressFn, start: float, end: float, name: str) -> Callable[[float], None]:
+    return lambda f: progress(start + (end - start) * max(0.0, min(1.0, f)), name)
+
+
+MANIFEST_FIELDS = ("file", "title", "published", "location", "event", "source_url", "notes",
+                   "factcheck_url", "platform", "uploader")
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ArchiveStore,
+        downloader: Downloader | None = None,
+        index: HashIndex | None = None,
+        hasher: Hasher | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.downloader = downloader or LocalOrYtDlpDownloader(settings)
+        self.hasher = hasher or PHasher()
+        self._index = index
+        self._index_lock = threading.Lock()
+        self._archive_times: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> Pipeline:
+        settings.ensure_dirs()
+        store = ArchiveStore(create_db_engine(settings.resolved_database_url))
+        return cls(settings, store, **kwargs)
+
+    # -- index ---------------------------------------------------------
+    @property
+    def index(self) -> HashIndex:
+        with self._index_lock:
+            if self._index is None:
+                index: HashIndex = ExactIndex()
+                for stored in self.store.fingerprints():
+                    if stored.fingerprint.hasher == self.hasher.name:
+                        index.add(stored.item_id, stored.fingerprint)
+                        self._archive_times[stored.item_id] = stored.fingerprint.times
+                self._index = index
+            return self._index
+
+    def _index_add(self, item_id: int, fp: VideoFingerprint) -> None:
+        index = self.index
+        index.add(item_id, fp)
+        self._archive_times[item_id] = fp.times
+
+    # -- stages --------------------------------------------------------
+    def fetch(self, source: str, progress: ProgressFn = _no_progress) -> SourceInfo:
+        progress(0.0, "download")
+        info = self.downloader.fetch(source, progress=lambda f, s: progress(0.3 * f, s))
+        return info
+
+    def fingerprint(self, info: SourceInfo, progress: ProgressFn = _no_progress) -> VideoFingerprint:
+        limits = DecodeLimits(max_duration_s=self.settings.max_duration_s, max_pixels=self.settings.max_pixels)
+        video: SampledVideo = sample_frames(
+            Path(info.media_path), self.settings.sample_fps, limits, _stage(progress, 0.3, 0.75, "decode")
+        )
+        fp, regions = fingerprint_video(video, self.hasher, _stage(progress, 0.75, 0.9, "fingerprint"))
+        log.debug("regions of %s: %s", info.media_path, regions)
+        if not fp.hashes.any():
+            raise BadInput(f"{Path(info.media_path).name} has no informative frames (blank video)")
+        return fp
+
+    def match(self, fp: VideoFingerprint, exclude: Sequence[int] = ()) -> list[Match]:
+        """Every archive item the fingerprint matches, best first."""
+        index = self.index
+        cols = [fp.views.index(v) for v in QUERY_VIEWS]
+        flat = fp.hashes[:, cols].reshape(-1)
+        rows = np.flatnonzero(flat)
+        raw = index.search(flat[rows], MAX_HAMMING)
+        hits = replace(raw, query_row=rows[raw.query_row])
+        informative = fp.hashes[:, fp.views.index("full")] != 0
+        step = 1.0 / self.settings.sample_fps
+        matches: list[Match] = []
+        for item_id in np.unique(hits.item_id):
+            if int(item_id) in exclude or int(item_id) not in self._archive_times:
+                continue
+            sel = hits.item_id == item_id
+            sub = Hits(hits.query_row[sel], hits.item_id[sel], hits.frame[sel], hits.view[sel], hits.distance[sel])
+            aligned = align_item(int(item_id), sub, fp.times, self._archive_times[int(item_id)],
+                                 informative, step, fp.duration)
+            if aligned is None:
+                continue
+            matches.append(Match(
+                item=self.store.get(int(item_id)), score=aligned.score, coverage=aligned.coverage,
+                flipped=aligned.flipped, transform=aligned.transform, segments=aligned.segments,
+            ))
+        matches.sort(key=lambda m: (-(m.score * sum(s.frames for s in m.segments)), m.item.id))
+        return matches
+
+    # -- use cases -----------------------------------------------------
+    def archive_add(self, source: str, meta: ArchiveMetadata, kind: str = "curated",
+                    progress: ProgressFn = _no_progress) -> ArchiveItem:
+        info = self.fetch(source, progress)
+        fp = self.fingerprint(info, progress)
+        meta = self._fill_from_source(meta, info)
+        media_path = self._keep_media(info)
+        progress(0.95, "store")
+        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path)
+        self._index_add(item.id, fp)
+        progress(1.0, "done")
+        return item
+
+    def archive_remove(self, item_id: int) -> ArchiveItem:
+        item = self.store.remove(item_id)
+        self.index.remove(item_id)
+        self._archive_times.pop(item_id, None)
+        return item
+
+    def archive_import(self, folder: Path, manifest: Path,
+                       progress: Callable[[int, int, str], None] | None = None) -> list[ArchiveItem]:
+        """Add every file listed in a CSV or JSON manifest; the manifest is checked whole first."""
+        rows = read_manifest(manifest)
+        missing = [r["file"] for r in rows if not (folder / r["file"]).is_file()]
+        if missing:
+            raise BadInput(f"manifest lists files not in {folder}: {', '.join(missing[:5])}")
+        added: list[ArchiveItem] = []
+        for i, row in enumerate(rows):
+            if progress:
+                progress(i, len(rows), row["file"])
+            meta = ArchiveMetadata(**{k: row.get(k) or None for k in MANIFEST_FIELDS if k != "file"})
+            added.append(self.archive_add(str(folder / row["file"]), meta))
+        if progress:
+            progress(len(rows), len(rows), "")
+        return added
+
+    def check(self, source: str, claims: Claims = Claims(), remember: bool = False,
+              progress: ProgressFn = _no_progress) -> Report:
+        info = self.fetch(source, progress)
+        fp = self.fingerprint(info, progress)
+        progress(0.92, "match")
+        matches = self.match(fp)
+        verdict, earliest, explanation = decide(matches, claims, info)
+        remembered: int | None = None
+        if remember:
+            meta = ArchiveMetadata(
+                title=info.title, published=_published_from(info), location=claims.location,
+                event=claims.event, source_url=info.webpage_url or (info.input if "://" in info.input else None),
+                platform=info.extractor, uploader=info.uploader or info.channel,
+            )
+            item = self.store.add(meta, fp, info.sha256, kind="observed", media_path=self._keep_media(info))
+            self._index_add(item.id, fp)
+            remembered = item.id
+        progress(1.0, "done")
+        return Report(verdict=verdict, explanation=explanation, source=info, claims=claims,
+                      earliest=earliest, matches=tuple(matches), remembered_id=remembered)
+
+    # -- helpers -------------------------------------------------------
+    def _fill_from_source(self, meta: ArchiveMetadata, info: SourceInfo) -> ArchiveMetadata:
+        return replace(
+            meta,
+            title=meta.title or info.title,
+            published=meta.published or _published_from(info),
+            source_url=meta.source_url or info.webpage_url,
+            platform=meta.platform or info.extractor,
+            uploader=meta.uploader or info.uploader or info.channel,
+        )
+
+    def _keep_media(self, info: SourceInfo) -> str:
+        """A copy of the media under FIRSTSEEN_HOME for evidence pictures later."""
+        src = Path(info.media_path)
+        dest = self.settings.media_dir / f"{info.sha256}{src.suffix.lower() or '.mp4'}"
+        if not dest.exists():
+            self.settings.media_dir.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_suffix(dest.suffix + ".tmp")
+            shutil.copyfile(src, tmp)
+            tmp.replace(dest)
+        return str(dest)
+
+
+def _published_from(info: SourceInfo) -> str | None:
+    from service.match.verdict import source_date
+
+    known = source_date(info)
+    return known.text if known else None
+
+
+def read_manifest(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise BadInput(f"no such manifest: {path}")
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(path.read_text())
+            rows = data["items"] if isinstance(data, dict) else data
+        else:
+            with path.open(newline="") as fh:
+                rows = list(csv.DictReader(fh))
+    except (json.JSONDecodeError, KeyError, csv.Error, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read manifest {path.name}: {exc}") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise BadInput(f"manifest {path.name} must be a list of objects")
+    for n, row in enumerate(rows, 1):
+        if not row.get("file"):
+            raise BadInput(f"manifest {path.name} row {n} has no 'file'")
+        unknown = set(row) - set(MANIFEST_FIELDS)
+        if unknown:
+            raise BadInput(f"manifest {path.name} row {n} has unknown field(s): {', '.join(sorted(unknown))}")
+    return rows

@@ -1,0 +1,69 @@
+"""Typed settings, built once by a front end (CLI entry, ``create_app``) and handed down.
+
+Every knob is read from the environment with the ``FIRSTSEEN_`` prefix
+(``FIRSTSEEN_HOME``, ``FIRSTSEEN_DATABASE_URL`` ...). Nothing here is built at
+import time: tests construct their own ``Settings(home=tmp_path)``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_home"]
+
+
+def default_home() -> Path:
+    """Per-user data dir (XDG on Linux), where the embedded archive lives."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "firstseen"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FIRSTSEEN_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+    # None means the embedded SQLite file ``<home>/archive.sqlite3``.
+    database_url: str | None = None
+
+    # --- ingest limits (sensible for viral clips; raise for long broadcasts)
+    max_duration_s: float = 3600.0
+    max_download_bytes: int = 2 * 1024**3
+    max_pixels: int = 8192 * 8192
+    socket_timeout_s: float = 30.0
+    # Hosts or CIDR networks exempt from the private-address guard (tests, intranets).
+    allow_hosts: list[str] = Field(default_factory=list)
+
+    # --- decode
+    sample_fps: float = 2.0
+
+    # --- service
+    redis_url: str | None = None
+    rate_limit_per_minute: int = 120
+    max_upload_bytes: int = 512 * 1024**2
+    secret_key: str | None = None
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.home / "evidence"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'archive.sqlite3'}"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.home, self.cache_dir, self.media_dir, self.evidence_dir):
+            path.mkdir(parents=True, exist_ok=True)
