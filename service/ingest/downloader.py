@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from service.errors import BadInput, FetchFailed, FetchRefused, FirstseenError, TooLarge
-from service.ingest.safety import check_url, guarded_youtube_dl, unwrap_refusal
 from service.models import SourceInfo
 from service.settings import Settings
 
@@ -145,6 +144,8 @@ class LocalOrYtDlpDownloader:
         }
 
     def _fetch_url(self, url: str, progress: ProgressFn | None) -> SourceInfo:
+        from service.ingest.safety import check_url, guarded_youtube_dl, unwrap_refusal
+
         allow = self.settings.allow_hosts
         check_url(url, allow)
         cache = self._cache_dir_for(url)
