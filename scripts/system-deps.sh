@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the Debian packages firstseen's demo and tests need, only when missing.
+#   scripts/system-deps.sh demo   -> ffmpeg
+#   scripts/system-deps.sh test   -> ffmpeg, chromium, postgresql, redis-server, vpdq build deps
+set -euo pipefail
+want=(ffmpeg)
+if [[ "${1:-test}" == "test" ]]; then
+  want+=(chromium postgresql redis-server pkg-config libavcodec-dev libavformat-dev libavutil-dev
+         libswscale-dev libavfilter-dev libavdevice-dev)
+fi
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
