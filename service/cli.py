@@ -246,6 +246,160 @@ def archive_remove(item_id: int, as_json: Annotated[bool, typer.Option("--json")
         out.print(f"removed archive item {item.id} ({item.title or 'untitled'})")
 
 
+# --- footage, sources, crawl --------------------------------------------------
+footage_app = typer.Typer(no_args_is_help=True, help="The life of a piece of footage: every known upload.")
+sources_app = typer.Typer(no_args_is_help=True, help="Channels, playlists and feeds to crawl.")
+app.add_typer(footage_app, name="footage")
+app.add_typer(sources_app, name="sources")
+
+
+@footage_app.command("show")
+def footage_show(
+    item_id: Annotated[int, typer.Argument(help="Any archive item of the footage.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    png: Annotated[Path | None, typer.Option(help="Also draw the timeline into this PNG file.")] = None,
+) -> None:
+    """Every known upload of the footage, oldest first, with its claim and shared seconds."""
+    from service.match.verdict import sort_by_date
+
+    def run() -> tuple[list[ArchiveItem], list[tuple[int, int, float, str]]]:
+        pipeline = _pipeline()
+        item = pipeline.store.get(item_id)
+        members = pipeline.store.footage(item.footage_id) if item.footage_id else [item]
+        links = pipeline.store.links_among([m.id for m in members])
+        return sort_by_date(members), links
+
+    members, links = _run(run)
+    if png is not None:
+        from service.timeline import entries_from_items, render_timeline_png
+
+        png.write_bytes(render_timeline_png(entries_from_items(members, highlight_id=item_id)))
+    shares = {(a, b): json.loads(seg) for a, b, _score, seg in links}
+    if as_json:
+        _print_json({
+            "footage_id": members[0].footage_id or members[0].id,
+            "uploads": [m.to_dict() for m in members],
+            "links": [{"item": a, "shares_with": b, "segments": segs} for (a, b), segs in shares.items()],
+        })
+        return
+    table = Table(title=f"Footage of item {item_id}: {len(members)} known upload(s)")
+    for col in ("id", "published", "kind", "uploader / platform", "claimed as", "shares with"):
+        table.add_column(col)
+    for m in members:
+        shared = "; ".join(
+            f"#{b} " + ", ".join(f"{s['query_start']:.0f}–{s['query_end']:.0f}s→{s['archive_start']:.0f}–"
+                                 f"{s['archive_end']:.0f}s" for s in segs)
+            for (a, b), segs in shares.items() if a == m.id
+        )
+        table.add_row(str(m.id), m.published or "?", m.kind, m.uploader or m.platform or "",
+                      m.location or m.event or "", shared)
+    out.print(table)
+    if png is not None:
+        out.print(f"timeline written to {png}")
+
+
+@sources_app.command("add")
+def sources_add(url: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Register a channel, playlist, user page or feed for crawling."""
+    source = _run(lambda: _pipeline().add_source(url))
+    if as_json:
+        _print_json(source.to_dict())
+    else:
+        out.print(f"added source [bold]{source.id}[/] {source.url}")
+
+
+@sources_app.command("list")
+def sources_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List crawl sources and how their last crawl went."""
+    sources = _run(lambda: _pipeline().sources.list())
+    if as_json:
+        _print_json([s.to_dict() for s in sources])
+        return
+    table = Table()
+    for col in ("id", "url", "title", "seen", "last crawl", "status"):
+        table.add_column(col)
+    for s in sources:
+        table.add_row(str(s.id), s.url, s.title or "", str(s.entries_seen), s.last_crawled_at or "never",
+                      s.last_status or "")
+    out.print(table)
+
+
+@sources_app.command("remove")
+def sources_remove(source_id: int) -> None:
+    """Stop crawling a source (what it added stays in the archive)."""
+    _run(lambda: _pipeline().sources.remove(source_id))
+    out.print(f"removed source {source_id}")
+
+
+def _crawl_all(source_id: int | None, keep_media: bool, as_json: bool) -> list[dict[str, Any]]:
+    pipeline = _pipeline()
+    ids = [source_id] if source_id is not None else [s.id for s in pipeline.sources.list()]
+    summaries: list[dict[str, Any]] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, disable=as_json) as bar:
+        for sid in ids:
+            url = pipeline.sources.get(sid).url
+            task = bar.add_task(f"source {sid}", total=None)
+
+            def step(done: int, total: int, name: str, task: Any = task, sid: int = sid) -> None:
+                bar.update(task, completed=done, total=total, description=f"source {sid}: {name[:40]}")
+
+            summary = pipeline.crawl(sid, keep_media=keep_media, progress=step)
+            summaries.append({"source_id": sid, "url": url, "listed": summary.listed, "new": summary.new,
+                              "added": list(summary.added),
+                              "failed": [{"url": u, "reason": r} for u, r in summary.failed]})
+    return summaries
+
+
+@app.command()
+def crawl(
+    source: Annotated[int | None, typer.Option(help="Only this source id.")] = None,
+    keep_media: Annotated[bool, typer.Option(help="Keep downloaded media (default: fingerprints only).")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Fetch new uploads from the registered sources and remember them."""
+    summaries = _run(lambda: _crawl_all(source, keep_media, as_json))
+    if as_json:
+        _print_json(summaries)
+        return
+    for s in summaries:
+        out.print(f"source {s['source_id']} ({s['url']}): {s['listed']} listed, {s['new']} new, "
+                  f"{len(s['added'])} added, {len(s['failed'])} failed")
+        for f in s["failed"]:
+            out.print(f"  [yellow]skipped[/] {f['url']}: {f['reason']}", highlight=False)
+
+
+@app.command()
+def watch(
+    every: Annotated[str, typer.Option(help="Interval: 30m, 1h, 6h, 1d.")] = "1h",
+    keep_media: Annotated[bool, typer.Option()] = False,
+    times: Annotated[int, typer.Option(help="Stop after this many crawls (0: forever).")] = 0,
+) -> None:
+    """Crawl all sources now and then again every interval."""
+    import time
+
+    seconds = _parse_interval(every)
+    n = 0
+    while True:
+        for s in _run(lambda: _crawl_all(None, keep_media, False)):
+            out.print(f"source {s['source_id']}: {len(s['added'])} added, {len(s['failed'])} failed")
+        n += 1
+        if times and n >= times:
+            return
+        time.sleep(seconds)
+
+
+def _parse_interval(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        value = float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
+    except (ValueError, IndexError):
+        _fail(f"cannot read interval {text!r}: use e.g. 30m, 1h, 1d")
+    if value < 1:
+        _fail(f"interval {text!r} is too short")
+    return value
+
+
 @app.callback()
 def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,

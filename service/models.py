@@ -181,9 +181,12 @@ class Report:
         default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     )
     remembered_id: int | None = None
+    # Every known upload of the matched footage (its cluster), oldest first.
+    footage: tuple[ArchiveItem, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "footage": [i.to_dict() for i in self.footage],
             "verdict": self.verdict,
             "explanation": self.explanation,
             "source": self.source.to_dict(),

@@ -18,26 +18,28 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from service.archive.index import ExactIndex, HashIndex, Hits
+from service.archive.sources import Source, SourceStore
 from service.archive.store import ArchiveStore, create_db_engine
 from service.decode.frames import DecodeLimits, SampledVideo, sample_frames
-from service.errors import BadInput
+from service.errors import BadInput, DecodeError, FirstseenError, TooLarge
 from service.fingerprint.base import Hasher, get_hasher
 from service.fingerprint.phash import PHasher
 from service.fingerprint.views import QUERY_VIEWS, fingerprint_video
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
+from service.ingest.listing import list_source
 from service.match.align import MAX_HAMMING, align_item
-from service.match.verdict import decide
+from service.match.verdict import decide, sort_by_date
 from service.models import ArchiveItem, ArchiveMetadata, Claims, Match, Report, SourceInfo, VideoFingerprint
 from service.settings import Settings
 
-__all__ = ["Pipeline", "ProgressFn"]
+__all__ = ["CrawlSummary", "Pipeline", "ProgressFn"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,15 @@ def _no_progress(_fraction: float, _stage: str) -> None:
 
 def _stage(progress: ProgressFn, start: float, end: float, name: str) -> Callable[[float], None]:
     return lambda f: progress(start + (end - start) * max(0.0, min(1.0, f)), name)
+
+
+@dataclass(frozen=True)
+class CrawlSummary:
+    source_id: int
+    listed: int
+    new: int
+    added: tuple[int, ...]
+    failed: tuple[tuple[str, str], ...]  # (url, reason)
 
 
 MANIFEST_FIELDS = ("file", "title", "published", "location", "event", "source_url", "notes",
@@ -70,6 +81,7 @@ class Pipeline:
         self._index = index
         self._index_lock = threading.Lock()
         self._archive_times: dict[int, np.ndarray] = {}
+        self.sources = SourceStore(store.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Pipeline:
@@ -141,16 +153,39 @@ class Pipeline:
 
     # -- use cases -----------------------------------------------------
     def archive_add(self, source: str, meta: ArchiveMetadata, kind: str = "curated",
-                    progress: ProgressFn = _no_progress) -> ArchiveItem:
+                    progress: ProgressFn = _no_progress, keep_media: bool = True) -> ArchiveItem:
         info = self.fetch(source, progress)
         fp = self.fingerprint(info, progress)
-        meta = self._fill_from_source(meta, info)
-        media_path = self._keep_media(info)
-        progress(0.95, "store")
-        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path)
-        self._index_add(item.id, fp)
+        progress(0.9, "match")
+        item = self._store_new(info, fp, self._fill_from_source(meta, info), kind, self.match(fp), keep_media)
         progress(1.0, "done")
         return item
+
+    def _store_new(self, info: SourceInfo, fp: VideoFingerprint, meta: ArchiveMetadata, kind: str,
+                   matches: Sequence[Match], keep_media: bool) -> ArchiveItem:
+        """One transaction for the item and its hashes, then index it and link its footage."""
+        media_path = self._keep_media(info) if keep_media else None
+        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path)
+        self._index_add(item.id, fp)
+        if matches:
+            self._link(item.id, matches)
+            item = self.store.get(item.id)
+        return item
+
+    def _link(self, item_id: int, matches: Sequence[Match]) -> None:
+        self.store.link(item_id, {
+            m.item.id: (m.score, json.dumps([seg.to_dict() for seg in m.segments])) for m in matches
+        })
+
+    def relatives(self, matches: Sequence[Match]) -> list[ArchiveItem]:
+        """Every upload in the footage clusters of ``matches`` (the matches included)."""
+        seen: dict[int, ArchiveItem] = {}
+        for footage_id in sorted({m.item.footage_id or m.item.id for m in matches}):
+            for item in self.store.footage(footage_id):
+                seen[item.id] = item
+        for m in matches:
+            seen.setdefault(m.item.id, m.item)
+        return list(seen.values())
 
     def archive_remove(self, item_id: int) -> ArchiveItem:
         item = self.store.remove(item_id)
@@ -181,7 +216,8 @@ class Pipeline:
         fp = self.fingerprint(info, progress)
         progress(0.92, "match")
         matches = self.match(fp)
-        verdict, earliest, explanation = decide(matches, claims, info)
+        footage = self.relatives(matches)
+        verdict, earliest, explanation = decide(matches, claims, info, footage)
         remembered: int | None = None
         if remember:
             meta = ArchiveMetadata(
@@ -189,12 +225,66 @@ class Pipeline:
                 event=claims.event, source_url=info.webpage_url or (info.input if "://" in info.input else None),
                 platform=info.extractor, uploader=info.uploader or info.channel,
             )
-            item = self.store.add(meta, fp, info.sha256, kind="observed", media_path=self._keep_media(info))
-            self._index_add(item.id, fp)
-            remembered = item.id
+            remembered = self._store_new(info, fp, meta, "observed", matches, keep_media=True).id
         progress(1.0, "done")
         return Report(verdict=verdict, explanation=explanation, source=info, claims=claims,
-                      earliest=earliest, matches=tuple(matches), remembered_id=remembered)
+                      earliest=earliest, matches=tuple(matches), remembered_id=remembered,
+                      footage=tuple(sort_by_date(footage)))
+
+    def add_source(self, url: str) -> Source:
+        from service.ingest.safety import check_url
+
+        check_url(url, self.settings.allow_hosts)
+        return self.sources.add(url)
+
+    def crawl(self, source_id: int, keep_media: bool = False,
+              progress: Callable[[int, int, str], None] | None = None) -> CrawlSummary:
+        """Fetch the source's entries not seen before; one failing entry never stops the crawl."""
+        source = self.sources.get(source_id)
+        try:
+            listing = list_source(source.url, self.settings)
+        except FirstseenError as exc:
+            self.sources.crawled(source_id, f"listing failed: {exc}")
+            return CrawlSummary(source_id, 0, 0, (), ((source.url, str(exc)),))
+        seen = self.sources.seen_keys(source_id)
+        new = [e for e in listing.entries if e.key not in seen]
+        added: list[int] = []
+        failed: list[tuple[str, str]] = []
+        for n, entry in enumerate(new):
+            if progress:
+                progress(n, len(new), entry.title or entry.url)
+            try:
+                info = self.fetch(entry.url)
+                fp = self.fingerprint(info)
+                meta = ArchiveMetadata(
+                    title=entry.title or info.title,
+                    published=_published_from(replace(info, timestamp=entry.timestamp or info.timestamp,
+                                                      upload_date=entry.upload_date or info.upload_date)),
+                    source_url=entry.url, platform=listing.title or source.url,
+                    uploader=entry.uploader or info.uploader,
+                )
+                item = self._store_new(info, fp, meta, "observed", self.match(fp), keep_media)
+                self.sources.mark(source_id, entry.key, "added", item.id)
+                added.append(item.id)
+            except (DecodeError, TooLarge) as exc:  # the entry itself is unusable: don't retry it
+                log.warning("skipping %s from source %d: %s", entry.url, source_id, exc)
+                self.sources.mark(source_id, entry.key, "failed")
+                failed.append((entry.url, str(exc)))
+            except FirstseenError as exc:  # maybe transient: try again next crawl
+                log.warning("could not fetch %s from source %d: %s", entry.url, source_id, exc)
+                failed.append((entry.url, str(exc)))
+            finally:
+                if not keep_media:
+                    self.downloader_cache_drop(entry.url)
+        if progress:
+            progress(len(new), len(new), "")
+        self.sources.crawled(source_id, f"{len(added)} added, {len(failed)} failed", listing.title)
+        return CrawlSummary(source_id, len(listing.entries), len(new), tuple(added), tuple(failed))
+
+    def downloader_cache_drop(self, url: str) -> None:
+        drop = getattr(self.downloader, "drop_cached", None)
+        if drop is not None:
+            drop(url)
 
     # -- helpers -------------------------------------------------------
     def _fill_from_source(self, meta: ArchiveMetadata, info: SourceInfo) -> ArchiveMetadata:

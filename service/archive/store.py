@@ -63,6 +63,17 @@ fingerprints = sa.Table(
     sa.Column("hashes", sa.LargeBinary, nullable=False),
 )
 
+# Two uploads that share footage, with the seconds they share (JSON list of segments,
+# "a" playing the role of the query). Components of this graph are footage clusters.
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("item_a", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("item_b", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("segments", sa.Text, nullable=False),
+)
+
 EDITABLE = ("title", "published", "location", "event", "source_url", "notes", "factcheck_url",
             "platform", "uploader")
 
@@ -163,9 +174,66 @@ class ArchiveStore:
             row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
             if row is None:
                 raise NotFound(f"no archive item {item_id}")
+            c.execute(links.delete().where(sa.or_(links.c.item_a == item_id, links.c.item_b == item_id)))
             c.execute(fingerprints.delete().where(fingerprints.c.item_id == item_id))
             c.execute(items.delete().where(items.c.id == item_id))
+            footage = row._mapping["footage_id"]
+            if footage == item_id:
+                self._recluster(c, item_id)
         return _row_to_item(row)
+
+    def _recluster(self, c: sa.Connection, old_footage: int) -> None:
+        """After removing a cluster's namesake, renumber its remaining members by their links."""
+        members = [r[0] for r in c.execute(sa.select(items.c.id).where(items.c.footage_id == old_footage))]
+        if not members:
+            return
+        c.execute(items.update().where(items.c.footage_id == old_footage).values(footage_id=None))
+        edges = [(a, b) for a, b in c.execute(sa.select(links.c.item_a, links.c.item_b).where(
+            links.c.item_a.in_(members) | links.c.item_b.in_(members)))]
+        parent = {m: m for m in members}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a, b in edges:
+            if a in parent and b in parent:
+                ra, rb = find(a), find(b)
+                parent[max(ra, rb)] = min(ra, rb)
+        for m in members:
+            c.execute(items.update().where(items.c.id == m).values(footage_id=find(m)))
+
+    # -- footage clusters ----------------------------------------------
+    def link(self, item_id: int, others: dict[int, tuple[float, str]]) -> int:
+        """Record that ``item_id`` shares footage with ``others`` ({id: (score, segments JSON)});
+        merge their clusters into one and return its footage id (the lowest member id)."""
+        with self.engine.begin() as c:
+            for other, (score, segments) in others.items():
+                if other == item_id:
+                    continue
+                c.execute(links.delete().where((links.c.item_a == item_id) & (links.c.item_b == other)))
+                c.execute(links.insert().values(item_a=item_id, item_b=other, score=score, segments=segments))
+            ids = [item_id, *others]
+            rows = c.execute(sa.select(items.c.id, items.c.footage_id).where(items.c.id.in_(ids))).all()
+            clusters = {fid if fid is not None else iid for iid, fid in rows}
+            members_of = sa.select(items.c.id).where(items.c.footage_id.in_(clusters))
+            all_ids = set(ids) | {r[0] for r in c.execute(members_of)}
+            target = min(all_ids)
+            c.execute(items.update().where(items.c.id.in_(all_ids)).values(footage_id=target))
+        return target
+
+    def footage(self, footage_id: int) -> list[ArchiveItem]:
+        with self.engine.connect() as c:
+            rows = c.execute(items.select().where(items.c.footage_id == footage_id).order_by(items.c.id))
+            return [_row_to_item(r) for r in rows]
+
+    def links_among(self, item_ids: list[int]) -> list[tuple[int, int, float, str]]:
+        with self.engine.connect() as c:
+            stmt = sa.select(links.c.item_a, links.c.item_b, links.c.score, links.c.segments).where(
+                links.c.item_a.in_(item_ids) & links.c.item_b.in_(item_ids))
+            return [(a, b, s, j) for a, b, s, j in c.execute(stmt)]
 
     # -- reads ---------------------------------------------------------
     def get(self, item_id: int) -> ArchiveItem:

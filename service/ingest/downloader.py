@@ -34,6 +34,10 @@ FORMAT_NO_MERGE = "bv*[height<=1080]/b[height<=1080]/bv*/b"
 
 
 class Downloader(Protocol):
+    def drop_cached(self, url: str) -> None:
+        """Forget a cached download (crawls keep fingerprints, not media)."""
+        shutil.rmtree(self._cache_dir_for(url), ignore_errors=True)
+
     def fetch(self, source: str, progress: ProgressFn | None = None) -> SourceInfo: ...
 
 
@@ -224,6 +228,10 @@ class LocalOrYtDlpDownloader:
         )
         info_path.write_text(json.dumps(source.to_dict()))
         return source
+
+    def drop_cached(self, url: str) -> None:
+        """Forget a cached download (crawls keep fingerprints, not media)."""
+        shutil.rmtree(self._cache_dir_for(url), ignore_errors=True)
 
     def fetch(self, source: str, progress: ProgressFn | None = None) -> SourceInfo:
         if not is_url(source):

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 from service.dates import KnownDate, parse_date
 from service.errors import BadInput
-from service.models import Claims, Match, SourceInfo, Verdict
+from service.models import ArchiveItem, Claims, Match, SourceInfo, Verdict
 
-__all__ = ["decide", "humanize_days", "source_date"]
+__all__ = ["decide", "humanize_days", "sort_by_date", "source_date"]
 
 _WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
@@ -50,13 +50,51 @@ def source_date(source: SourceInfo) -> KnownDate | None:
     return None
 
 
-def _date_of(match: Match) -> KnownDate | None:
-    if not match.item.published:
+def item_date(item: ArchiveItem) -> KnownDate | None:
+    if not item.published:
         return None
     try:
-        return parse_date(match.item.published)
+        return parse_date(item.published)
     except BadInput:
         return None
+
+
+def _date_of(match: Match) -> KnownDate | None:
+    return item_date(match.item)
+
+
+def sort_by_date(items: Sequence[ArchiveItem]) -> list[ArchiveItem]:
+    """Dated uploads oldest first, then undated ones by when we saw them."""
+    def key(item: ArchiveItem) -> tuple[int, str, str]:
+        d = item_date(item)
+        return (0, d.earliest.isoformat(), item.added_at) if d else (1, "", item.added_at)
+
+    return sorted(items, key=key)
+
+
+def _who(item: ArchiveItem) -> str:
+    bits = [b for b in (item.uploader, item.platform) if b]
+    return f" by {bits[0]}" + (f" on {bits[1]}" if len(bits) > 1 else "") if bits else ""
+
+
+def _claim(item: ArchiveItem) -> str | None:
+    return item.location or item.event
+
+
+def history(items: Sequence[ArchiveItem]) -> str:
+    """How the footage's claims changed: "first seen D by X as 'Idlib'; re-posted D2 as 'Fallujah'"."""
+    dated = [i for i in sort_by_date(items) if item_date(i) is not None]
+    if len(dated) < 2:
+        return ""
+    first = dated[0]
+    claim = _claim(first)
+    parts = [f"first seen {item_date(first).text}{_who(first)}" + (f" as {claim!r}" if claim else "")]  # type: ignore[union-attr]
+    for item in dated[1:]:
+        c = _claim(item)
+        if c and (claim is None or not _same_place(c, claim)):
+            parts.append(f"re-posted {item_date(item).text}{_who(item)} as {c!r}")  # type: ignore[union-attr]
+            claim = c
+    return "; ".join(parts) + "." if len(parts) > 1 else ""
 
 
 def _same_place(a: str, b: str) -> bool:
@@ -70,11 +108,27 @@ def _label(match: Match) -> str:
     return f"“{title}”{where}"
 
 
-def decide(matches: Sequence[Match], claims: Claims,
-           source: SourceInfo) -> tuple[Verdict, Match | None, str]:
-    """(verdict, earliest known upload, one-paragraph explanation)."""
+def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
+           footage: Sequence[ArchiveItem] = ()) -> tuple[Verdict, Match | None, str]:
+    """(verdict, earliest known upload, one-paragraph explanation).
+
+    ``footage`` holds every upload in the matched footage's clusters: an upload
+    that does not match the query directly but shares footage with one that
+    does still counts as an earlier copy.
+    """
     if not matches:
         return "no_prior_match", None, "No archived footage matches this video."
+    direct = {m.item.id for m in matches}
+    via_cluster = [
+        Match(item=i, score=0.0, coverage=0.0, flipped=False, transform="same footage", segments=())
+        for i in footage if i.id not in direct
+    ]
+    verdict, earliest, text = _decide([*matches, *via_cluster], claims, source)
+    story = history([*footage, *(m.item for m in matches if m.item not in footage)])
+    return verdict, earliest, f"{text} History: {story}" if story else text
+
+
+def _decide(matches: Sequence[Match], claims: Claims, source: SourceInfo) -> tuple[Verdict, Match | None, str]:
     dated = [(d, m) for m in matches if (d := _date_of(m)) is not None]
     dated.sort(key=lambda dm: (dm[0].earliest, dm[0].latest))
     earliest = dated[0][1] if dated else matches[0]

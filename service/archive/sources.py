@@ -1,0 +1,113 @@
+"""Crawl sources (channels, playlists, feeds) and the entries already taken from them.
+
+Part of archive. Like yt-dlp's download archive, ``seen`` remembers every entry
+key a crawl has handled (fetched or failed permanently), so the next crawl
+fetches only what is new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from service.archive.store import metadata
+from service.errors import Conflict, NotFound
+
+__all__ = ["Source", "SourceStore"]
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text),
+    sa.Column("added_at", sa.String(40), nullable=False),
+    sa.Column("last_crawled_at", sa.String(40)),
+    sa.Column("last_status", sa.Text),
+)
+
+seen_entries = sa.Table(
+    "source_entries",
+    metadata,
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("entry_key", sa.String(500), primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="SET NULL")),
+    sa.Column("status", sa.String(20), nullable=False),  # added | failed
+    sa.Column("seen_at", sa.String(40), nullable=False),
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Source:
+    id: int
+    url: str
+    title: str | None
+    added_at: str
+    last_crawled_at: str | None
+    last_status: str | None
+    entries_seen: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class SourceStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def add(self, url: str, title: str | None = None) -> Source:
+        with self.engine.begin() as c:
+            exists = c.execute(sa.select(sources.c.id).where(sources.c.url == url)).scalar()
+            if exists is not None:
+                raise Conflict(f"source {url} is already registered as {exists}")
+            sid = c.execute(sources.insert().values(url=url, title=title, added_at=_now())
+                            .returning(sources.c.id)).scalar_one()
+        return self.get(sid)
+
+    def get(self, source_id: int) -> Source:
+        with self.engine.connect() as c:
+            row = c.execute(sources.select().where(sources.c.id == source_id)).one_or_none()
+            if row is None:
+                raise NotFound(f"no source {source_id}")
+            n = c.execute(sa.select(sa.func.count()).select_from(seen_entries)
+                          .where(seen_entries.c.source_id == source_id)).scalar_one()
+        return Source(**row._mapping, entries_seen=int(n))
+
+    def list(self) -> list[Source]:
+        with self.engine.connect() as c:
+            ids = [r[0] for r in c.execute(sa.select(sources.c.id).order_by(sources.c.id))]
+        return [self.get(i) for i in ids]
+
+    def remove(self, source_id: int) -> None:
+        with self.engine.begin() as c:
+            c.execute(seen_entries.delete().where(seen_entries.c.source_id == source_id))
+            if c.execute(sources.delete().where(sources.c.id == source_id)).rowcount == 0:
+                raise NotFound(f"no source {source_id}")
+
+    def seen_keys(self, source_id: int) -> set[str]:
+        with self.engine.connect() as c:
+            stmt = sa.select(seen_entries.c.entry_key).where(seen_entries.c.source_id == source_id)
+            return {r[0] for r in c.execute(stmt)}
+
+    def mark(self, source_id: int, key: str, status: str, item_id: int | None = None) -> None:
+        with self.engine.begin() as c:
+            c.execute(seen_entries.delete().where((seen_entries.c.source_id == source_id)
+                                                  & (seen_entries.c.entry_key == key)))
+            c.execute(seen_entries.insert().values(source_id=source_id, entry_key=key, item_id=item_id,
+                                                   status=status, seen_at=_now()))
+
+    def crawled(self, source_id: int, status: str, title: str | None = None) -> None:
+        values: dict[str, Any] = {"last_crawled_at": _now(), "last_status": status}
+        if title:
+            values["title"] = title
+        with self.engine.begin() as c:
+            c.execute(sources.update().where(sources.c.id == source_id).values(**values))

@@ -1,0 +1,82 @@
+"""Timeline picture of a piece of footage's life: every known upload by date.
+
+Drawn with matplotlib (Agg, no display). Uploads are points on a date axis,
+labelled with platform/uploader and the claim they came with; the checked
+upload is highlighted. Used by ``firstseen footage show --png`` and the web report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["TimelineEntry", "entries_from_items", "render_timeline_png"]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    day: dt.date
+    label: str
+    highlighted: bool = False
+    uncertain_days: int = 0
+
+
+def entries_from_items(items: Sequence[object], highlight_id: int | None = None) -> list[TimelineEntry]:
+    from service.match.verdict import item_date
+    from service.models import ArchiveItem
+
+    entries: list[TimelineEntry] = []
+    for item in items:
+        assert isinstance(item, ArchiveItem)
+        known = item_date(item)
+        if known is None:
+            continue
+        mid = known.earliest + (known.latest - known.earliest) / 2
+        who = item.uploader or item.platform or item.kind
+        claim = item.location or item.event or ""
+        label = f"#{item.id} {who}" + (f" · {claim}" if claim else "")
+        entries.append(TimelineEntry(mid, label, item.id == highlight_id, (known.latest - known.earliest).days // 2))
+    return sorted(entries, key=lambda e: e.day)
+
+
+def render_timeline_png(entries: Sequence[TimelineEntry], title: str = "Known uploads of this footage") -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 2.8), dpi=100)
+    try:
+        if entries:
+            days = [e.day for e in entries]
+            ax.axhline(0, color="#888", lw=1, zorder=1)
+            for n, e in enumerate(entries):
+                colour = "#d62728" if e.highlighted else "#1f77b4"
+                if e.uncertain_days:
+                    span = dt.timedelta(days=e.uncertain_days)
+                    ax.plot([e.day - span, e.day + span], [0, 0], color=colour, lw=6, alpha=0.35, zorder=2)
+                ax.scatter([e.day], [0], s=90 if e.highlighted else 55, color=colour, zorder=3,
+                           edgecolors="black" if e.highlighted else "none")
+                y = 0.55 if n % 2 == 0 else -0.55
+                ax.annotate(f"{e.label}\n{e.day.isoformat()}", (e.day, 0), xytext=(e.day, y), ha="center",
+                            va="center", fontsize=8, color=colour,
+                            arrowprops={"arrowstyle": "-", "color": "#bbb"})
+            pad = max(dt.timedelta(days=30), (max(days) - min(days)) * 0.15)
+            ax.set_xlim(min(days) - pad, max(days) + pad)
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+        else:
+            ax.text(0.5, 0.5, "no dated uploads", ha="center", va="center", transform=ax.transAxes)
+        ax.set_ylim(-1, 1)
+        ax.get_yaxis().set_visible(False)
+        for side in ("left", "right", "top"):
+            ax.spines[side].set_visible(False)
+        ax.set_title(title, fontsize=10)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
