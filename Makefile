@@ -28,6 +28,7 @@ test:
 	scripts/services.sh
 	$(MAKE) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	FIRSTSEEN_TEST_DB=postgres $(BIN)/python -m pytest -q -p no:cacheprovider
 
 serve: venv
 	$(BIN)/firstseen serve

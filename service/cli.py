@@ -44,6 +44,9 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+_open_pipelines: list[Any] = []
+
+
 def _run(fn: Callable[[], T]) -> T:
     """Domain errors become one line and an exit code; nothing else is caught."""
     try:
@@ -52,6 +55,9 @@ def _run(fn: Callable[[], T]) -> T:
         _fail(str(exc), 2)
     except FirstseenError as exc:
         _fail(str(exc), 1)
+    finally:
+        while _open_pipelines:
+            _open_pipelines.pop().close()
 
 
 @contextmanager
@@ -68,7 +74,9 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[float, str], None
 def _pipeline() -> Any:
     from service.pipeline import Pipeline
 
-    return Pipeline.from_settings(Settings())
+    pipeline = Pipeline.from_settings(Settings())
+    _open_pipelines.append(pipeline)
+    return pipeline
 
 
 def _print_json(data: Any) -> None:

@@ -89,6 +89,16 @@ class Pipeline:
         store = ArchiveStore(create_db_engine(settings.resolved_database_url))
         return cls(settings, store, **kwargs)
 
+    def close(self) -> None:
+        """Release database connections (the engine's pool)."""
+        self.store.engine.dispose()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # -- index ---------------------------------------------------------
     @property
     def index(self) -> HashIndex:

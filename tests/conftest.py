@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
+import uuid
+from contextlib import contextmanager
 import json
 import logging
 import threading
@@ -66,19 +69,69 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
     )
 
 
+# FIRSTSEEN_TEST_DB=postgres runs every test against a fresh PostgreSQL database
+# (created and dropped per test) instead of the embedded SQLite file.
+PG_ADMIN_URL = os.environ.get("FIRSTSEEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def database_url() -> Iterator[str | None]:
+    if os.environ.get("FIRSTSEEN_TEST_DB", "sqlite") != "postgres":
+        yield None
+        return
+    with fresh_pg_database(PG_ADMIN_URL) as url:
+        yield url
+
+
+@contextmanager
+def fresh_pg_database(admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    name = f"fs_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None) -> Path:
     """An empty archive home for this test, also seen by the CLI through the environment."""
     h = tmp_path / "home"
     monkeypatch.setenv("FIRSTSEEN_HOME", str(h))
     monkeypatch.setenv("FIRSTSEEN_ALLOW_HOSTS", json.dumps(["127.0.0.0/8"]))
-    monkeypatch.delenv("FIRSTSEEN_DATABASE_URL", raising=False)
+    if database_url:
+        monkeypatch.setenv("FIRSTSEEN_DATABASE_URL", database_url)
+    else:
+        monkeypatch.delenv("FIRSTSEEN_DATABASE_URL", raising=False)
     return h
 
 
 @pytest.fixture
-def settings(home: Path) -> Settings:
-    return Settings(home=home, allow_hosts=["127.0.0.0/8"])
+def settings(home: Path, database_url: str | None) -> Settings:
+    return Settings(home=home, allow_hosts=["127.0.0.0/8"], database_url=database_url)
+
+
+def archive_digest(settings: Settings) -> str:
+    """A digest of everything the archive holds (rows of every table), for "unchanged" checks."""
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from service.archive.store import create_db_engine, metadata
+
+    engine = create_db_engine(settings.resolved_database_url)
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            if sa.inspect(conn).has_table(table.name):
+                rows = conn.execute(table.select().order_by(*table.primary_key.columns)).fetchall()
+                digest.update(f"{table.name}:{rows!r}".encode())
+    engine.dispose()
+    return digest.hexdigest()
 
 
 @dataclass

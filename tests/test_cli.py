@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -10,17 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Media
-
-
-def _archive_digest(home: Path) -> str:
-    db = home / "archive.sqlite3"
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("select * from items order by id").fetchall()
-        fps = conn.execute("select item_id, hashes from fingerprints order by item_id").fetchall()
-    return hashlib.sha256(repr((rows, fps)).encode()).hexdigest()
+from service.settings import Settings
+from tests.conftest import Media, archive_digest
 
 
 def test_add_then_check_excerpt_is_recycled_with_archive_seconds(cli, media: Media) -> None:
@@ -87,15 +77,16 @@ def test_bulk_import_json_manifest_with_a_missing_file_adds_nothing(cli, media: 
 
 
 @pytest.mark.parametrize("which", ["not_video", "empty", "truncated"])
-def test_bad_files_exit_2_with_one_line_and_archive_unchanged(cli, media: Media, home: Path, which: str) -> None:
+def test_bad_files_exit_2_with_one_line_and_archive_unchanged(cli, media: Media, settings: Settings,
+                                                               which: str) -> None:
     cli("archive", "add", media.original, "--title", "A")
-    before = _archive_digest(home)
+    before = archive_digest(settings)
     for verb in (("check",), ("archive", "add")):
         res = cli(*verb, getattr(media, which))
         assert res.exit_code == 2, res.stdout
         assert "Traceback" not in res.stderr
         assert len(res.stderr.strip().splitlines()) == 1, res.stderr
-    assert _archive_digest(home) == before
+    assert archive_digest(settings) == before
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from service.models import ArchiveMetadata, Claims
@@ -11,12 +13,12 @@ from tests.conftest import Media
 
 
 @pytest.fixture
-def pipeline(settings: Settings, media: Media) -> Pipeline:
-    p = Pipeline.from_settings(settings)
-    p.archive_add(str(media.original), ArchiveMetadata(title="Convoy ambush", published="2018-03-01",
-                                                       location="Idlib"))
-    p.archive_add(str(media.real), ArchiveMetadata(title="Bikes", published="2016-05-02"))
-    return p
+def pipeline(settings: Settings, media: Media) -> Iterator[Pipeline]:
+    with Pipeline.from_settings(settings) as p:
+        p.archive_add(str(media.original), ArchiveMetadata(title="Convoy ambush", published="2018-03-01",
+                                                           location="Idlib"))
+        p.archive_add(str(media.real), ArchiveMetadata(title="Bikes", published="2016-05-02"))
+        yield p
 
 
 def _only_match(pipeline: Pipeline, path: str) -> object:
@@ -98,5 +100,5 @@ def test_removed_item_no_longer_matches(pipeline: Pipeline, media: Media) -> Non
     pipeline.archive_remove(item.id)
     assert pipeline.check(str(media.reencode)).verdict == "no_prior_match"
     # a fresh process rebuilding its index from the store agrees
-    fresh = Pipeline.from_settings(pipeline.settings)
-    assert fresh.check(str(media.reencode)).verdict == "no_prior_match"
+    with Pipeline.from_settings(pipeline.settings) as fresh:
+        assert fresh.check(str(media.reencode)).verdict == "no_prior_match"
