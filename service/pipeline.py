@@ -17,6 +17,7 @@ import json
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,13 +29,15 @@ from service.archive.index import ExactIndex, HashIndex, Hits
 from service.archive.sources import Source, SourceStore
 from service.archive.store import ArchiveStore, create_db_engine
 from service.decode.frames import DecodeLimits, SampledVideo, sample_frames
-from service.errors import BadInput, DecodeError, FirstseenError, TooLarge
+from service.archive.mih import MultiIndexHashIndex
+from service.errors import BadInput, DecodeError, FirstseenError, NotFound, TooLarge
 from service.fingerprint.base import Hasher, get_hasher
 from service.fingerprint.phash import PHasher
 from service.fingerprint.views import QUERY_VIEWS, fingerprint_video
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
 from service.ingest.listing import list_source
 from service.match.align import MAX_HAMMING, align_item
+from service.match.search import TWO_STAGE_MIN_HASHES, find_hits
 from service.match.verdict import decide, sort_by_date
 from service.models import ArchiveItem, ArchiveMetadata, Claims, Match, Report, SourceInfo, VideoFingerprint
 from service.settings import Settings
@@ -61,6 +64,9 @@ class CrawlSummary:
     failed: tuple[tuple[str, str], ...]  # (url, reason)
 
 
+# How stale a process's view of the archive may get before it re-reads the item ids.
+INDEX_SYNC_S = 2.0
+
 MANIFEST_FIELDS = ("file", "title", "published", "location", "event", "source_url", "notes",
                    "factcheck_url", "platform", "uploader")
 
@@ -81,6 +87,7 @@ class Pipeline:
         self._index = index
         self._index_lock = threading.Lock()
         self._archive_times: dict[int, np.ndarray] = {}
+        self._synced_at = 0.0
         self.sources = SourceStore(store.engine)
 
     @classmethod
@@ -102,15 +109,40 @@ class Pipeline:
     # -- index ---------------------------------------------------------
     @property
     def index(self) -> HashIndex:
+        """Built from the store on first use: exact below a million hashes, multi-index hashing above."""
         with self._index_lock:
             if self._index is None:
-                index: HashIndex = ExactIndex()
-                for stored in self.store.fingerprints():
-                    if stored.fingerprint.hasher == self.hasher.name:
-                        index.add(stored.item_id, stored.fingerprint)
-                        self._archive_times[stored.item_id] = stored.fingerprint.times
+                stored = [s for s in self.store.fingerprints() if s.fingerprint.hasher == self.hasher.name]
+                total = sum(int(np.count_nonzero(s.fingerprint.hashes)) for s in stored)
+                backend = self.settings.index_backend
+                use_mih = backend == "mih" or (backend == "auto" and total >= TWO_STAGE_MIN_HASHES)
+                index: HashIndex = MultiIndexHashIndex() if use_mih else ExactIndex()
+                for s in stored:
+                    index.add(s.item_id, s.fingerprint)
+                    self._archive_times[s.item_id] = s.fingerprint.times
+                if isinstance(index, MultiIndexHashIndex):
+                    index.compact()
                 self._index = index
+                self._synced_at = time.monotonic()
             return self._index
+
+    def _sync_index(self) -> None:
+        """Pick up items other processes added or removed (at most every INDEX_SYNC_S)."""
+        index = self.index
+        if time.monotonic() - self._synced_at < INDEX_SYNC_S:
+            return
+        self._synced_at = time.monotonic()
+        stored_ids = set(self.store.item_ids())
+        known = index.item_ids()
+        for gone in known - stored_ids:
+            index.remove(gone)
+            self._archive_times.pop(gone, None)
+        new = sorted(stored_ids - known)
+        if new:
+            for s in self.store.fingerprints(new):
+                if s.fingerprint.hasher == self.hasher.name:
+                    index.add(s.item_id, s.fingerprint)
+                    self._archive_times[s.item_id] = s.fingerprint.times
 
     def _index_add(self, item_id: int, fp: VideoFingerprint) -> None:
         index = self.index
@@ -136,12 +168,9 @@ class Pipeline:
 
     def match(self, fp: VideoFingerprint, exclude: Sequence[int] = ()) -> list[Match]:
         """Every archive item the fingerprint matches, best first."""
-        index = self.index
+        self._sync_index()
         cols = [fp.views.index(v) for v in QUERY_VIEWS]
-        flat = fp.hashes[:, cols].reshape(-1)
-        rows = np.flatnonzero(flat)
-        raw = index.search(flat[rows], MAX_HAMMING)
-        hits = replace(raw, query_row=rows[raw.query_row])
+        hits = find_hits(self.index, fp.hashes[:, cols], QUERY_VIEWS.index("full"), MAX_HAMMING)
         informative = fp.hashes[:, fp.views.index("full")] != 0
         step = 1.0 / self.settings.sample_fps
         matches: list[Match] = []
@@ -154,8 +183,12 @@ class Pipeline:
                                  informative, step, fp.duration)
             if aligned is None:
                 continue
+            try:
+                item = self.store.get(int(item_id))
+            except NotFound:  # removed by another process since our index last synced
+                continue
             matches.append(Match(
-                item=self.store.get(int(item_id)), score=aligned.score, coverage=aligned.coverage,
+                item=item, score=aligned.score, coverage=aligned.coverage,
                 flipped=aligned.flipped, transform=aligned.transform, segments=aligned.segments,
             ))
         matches.sort(key=lambda m: (-(m.score * sum(s.frames for s in m.segments)), m.item.id))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     socket_timeout_s: float = 30.0
     # Hosts or CIDR networks exempt from the private-address guard (tests, intranets).
     allow_hosts: list[str] = Field(default_factory=list)
+
+    # --- index: "auto" picks exact numpy below a million hashes, multi-index hashing above
+    index_backend: Literal["auto", "exact", "mih"] = "auto"
 
     # --- decode
     sample_fps: float = 2.0

@@ -45,6 +45,8 @@ class HashIndex(Protocol):
     def add(self, item_id: int, fingerprint: VideoFingerprint) -> None: ...
     def remove(self, item_id: int) -> None: ...
     def search(self, hashes: npt.NDArray[np.uint64], radius: int) -> Hits: ...
+    def search_items(self, hashes: npt.NDArray[np.uint64], radius: int, item_ids: set[int]) -> Hits: ...
+    def item_ids(self) -> set[int]: ...
     def __len__(self) -> int: ...
 
 
@@ -87,6 +89,28 @@ class ExactIndex:
         with self._lock:
             self._parts.pop(item_id, None)
             self._packed = None
+
+    def item_ids(self) -> set[int]:
+        with self._lock:
+            return set(self._parts)
+
+    def parts(self) -> dict[int, tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+        with self._lock:
+            return dict(self._parts)
+
+    def search_items(self, hashes: npt.NDArray[np.uint64], radius: int, item_ids: set[int]) -> Hits:
+        with self._lock:
+            parts = {i: self._parts[i] for i in item_ids if i in self._parts}
+        found = []
+        for item_id, (codes, frames, views) in sorted(parts.items()):
+            d = np.bitwise_count(hashes[:, None] ^ codes[None, :])
+            r, c = np.nonzero(d <= radius)
+            found.append(Hits(r.astype(np.int64), np.full(len(r), item_id, dtype=np.int64), frames[c], views[c],
+                              d[r, c].astype(np.int64)))
+        if not found:
+            return Hits.empty()
+        return Hits(*(np.concatenate([getattr(p, f) for p in found]) for f in
+                      ("query_row", "item_id", "frame", "view", "distance")))
 
     def _pack(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64],
                              npt.NDArray[np.int64], npt.NDArray[np.int64]]:

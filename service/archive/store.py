@@ -260,6 +260,10 @@ class ArchiveStore:
         with self.engine.connect() as c:
             return [_row_to_item(r) for r in c.execute(stmt)]
 
+    def item_ids(self) -> list[int]:
+        with self.engine.connect() as c:
+            return [r[0] for r in c.execute(sa.select(items.c.id))]
+
     def count(self) -> int:
         with self.engine.connect() as c:
             return int(c.execute(sa.select(sa.func.count()).select_from(items)).scalar_one())

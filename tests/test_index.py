@@ -1,0 +1,87 @@
+"""The fast index answers exactly like the reference scan, and every process sees archive changes."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import service.match.search as search
+import service.pipeline as pipeline_module
+from service.archive.index import ExactIndex
+from service.archive.mih import MultiIndexHashIndex
+from service.fingerprint.views import ALL_VIEWS
+from service.models import ArchiveMetadata, VideoFingerprint
+from service.pipeline import Pipeline
+from service.settings import Settings
+from tests.conftest import Media
+
+
+def _clustered_fingerprint(rng: np.random.Generator, frames: int) -> VideoFingerprint:
+    """Footage-like hashes: runs of near-identical frames with occasional cuts."""
+    hashes = np.zeros((frames, len(ALL_VIEWS)), dtype=np.uint64)
+    current = rng.integers(0, 2**63, len(ALL_VIEWS), dtype=np.int64).astype(np.uint64)
+    for i in range(frames):
+        if rng.random() < 0.1:
+            current = rng.integers(0, 2**63, len(ALL_VIEWS), dtype=np.int64).astype(np.uint64)
+        flips = np.uint64(1) << rng.integers(0, 64, len(ALL_VIEWS)).astype(np.uint64)
+        current = current ^ flips
+        hashes[i] = current
+    return VideoFingerprint("phash-8x8", ALL_VIEWS, np.arange(frames, dtype=np.float32) / 2, hashes, frames / 2)
+
+
+@pytest.mark.parametrize("radius", [0, 5, 8, 14])
+def test_multi_index_hashing_equals_exact_scan(radius: int) -> None:
+    rng = np.random.default_rng(radius)
+    exact, fast = ExactIndex(), MultiIndexHashIndex()
+    fps = {i: _clustered_fingerprint(rng, 80) for i in range(1, 30)}
+    for i, fp in fps.items():
+        exact.add(i, fp)
+        fast.add(i, fp)
+    fast.compact()  # most items in the tables, a few in the delta:
+    for i in range(30, 34):
+        fps[i] = _clustered_fingerprint(rng, 40)
+        exact.add(i, fps[i])
+        fast.add(i, fps[i])
+    exact.remove(3)
+    fast.remove(3)
+    queries = fps[5].hashes[::7, 0] ^ (np.uint64(1) << rng.integers(0, 64, 12).astype(np.uint64))
+    queries = np.concatenate([queries, fps[31].hashes[::9, ALL_VIEWS.index("c80_11")], fps[3].hashes[:4, 0]])
+
+    def as_set(h: object) -> set[tuple[int, ...]]:
+        return set(zip(h.query_row.tolist(), h.item_id.tolist(), h.frame.tolist(), h.view.tolist(),
+                       h.distance.tolist(), strict=True))
+
+    expected = as_set(exact.search(queries, radius))
+    assert expected, "the query set must have neighbours"
+    assert as_set(fast.search(queries, radius)) == expected
+    assert 3 not in {k[1] for k in as_set(fast.search(queries, radius))}
+    items = {5, 31, 3}
+    assert as_set(fast.search_items(queries, radius, items)) == as_set(exact.search_items(queries, radius, items))
+
+
+def test_two_stage_query_finds_the_same_matches(settings: Settings, media: Media,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    with Pipeline.from_settings(settings) as p:
+        p.archive_add(str(media.original), ArchiveMetadata(title="A"))
+        p.archive_add(str(media.other), ArchiveMetadata(title="B"))
+        one_pass = {q: p.check(str(q), remember=False) for q in (media.excerpt_240p, media.compilation)}
+    monkeypatch.setattr(search, "TWO_STAGE_MIN_HASHES", 0)
+    with Pipeline.from_settings(settings.model_copy(update={"index_backend": "mih"})) as p:
+        for q, report in one_pass.items():
+            staged = p.check(str(q), remember=False)
+            assert [m.item.id for m in staged.matches] == [m.item.id for m in report.matches]
+            assert staged.matches[0].segments == report.matches[0].segments
+
+
+def test_other_processes_see_additions_and_never_return_removed_items(settings: Settings, media: Media,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline_module, "INDEX_SYNC_S", 0.2)
+    with Pipeline.from_settings(settings) as writer, Pipeline.from_settings(settings) as reader:
+        assert reader.check(str(media.reencode), remember=False).verdict == "no_prior_match"
+        item = writer.archive_add(str(media.original), ArchiveMetadata(title="A"))
+        time.sleep(0.3)
+        assert [m.item.id for m in reader.check(str(media.reencode), remember=False).matches] == [item.id]
+        writer.archive_remove(item.id)
+        assert reader.check(str(media.reencode), remember=False).matches == ()
