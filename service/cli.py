@@ -408,6 +408,37 @@ def _parse_interval(text: str) -> float:
     return value
 
 
+# --- benchmarks ----------------------------------------------------------------
+bench_app = typer.Typer(no_args_is_help=True, help="Measure speed and accuracy.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("index")
+def bench_index(
+    frames: Annotated[int, typer.Option(help="Frame hashes in the synthetic archive.")] = 1_000_000,
+    queries: Annotated[int, typer.Option(help="60-second queries to run.")] = 50,
+    exact_queries: Annotated[int, typer.Option(help="Queries also run as an exact scan (slow).")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result line.")] = False,
+) -> None:
+    """Latency and recall of the archive index at scale; the last line is JSON."""
+    from dataclasses import asdict
+
+    from service.benchmark import result_json, run_index_bench
+
+    if frames < 10_000 or queries < 1:
+        _fail("use --frames ≥ 10000 and --queries ≥ 1")
+    result = run_index_bench(frames, queries, min(exact_queries, queries),
+                             log=(lambda _m: None) if as_json else (lambda m: err.print(m)))
+    if not as_json:
+        table = Table(title=f"index benchmark: {frames:,} frame hashes, {queries} queries")
+        table.add_column("figure")
+        table.add_column("value")
+        for key, value in asdict(result).items():
+            table.add_row(key, str(value))
+        err.print(table)
+    sys.stdout.write(result_json(result) + "\n")
+
+
 @app.callback()
 def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,

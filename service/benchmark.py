@@ -1,0 +1,154 @@
+"""``firstseen bench index``: how fast the archive index answers at scale.
+
+Builds a synthetic archive of N frame hashes shaped like real footage (videos
+of consecutive near-identical frames: one bit flips per frame, a scene cut
+every ~20 frames), then runs Q queries of 60 s (120 frames × 8 views): half are
+edited copies of archived stretches (3–7 bits flipped per hash), half unrelated.
+Each query runs the real two-stage search (``service.match.search``) and
+temporal alignment. The exact numpy scan of the same stage-one probes runs in
+the same process for the recall figure and its own latency.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from service.archive.index import Hits
+from service.archive.mih import MultiIndexHashIndex
+from service.match.align import MAX_HAMMING, align_item
+from service.match.search import STAGE1_RADIUS, probe_frames
+
+__all__ = ["IndexBenchResult", "run_index_bench"]
+
+QUERY_FRAMES = 120  # 60 s at 2 fps
+QUERY_VIEWS = 8
+VIDEO_FRAMES = 600  # 5-minute archive videos
+
+
+@dataclass(frozen=True)
+class IndexBenchResult:
+    frames: int
+    queries: int
+    p50_ms: float
+    p95_ms: float
+    recall: float  # share of the exact scan's stage-one hits the index also returns
+    item_recall: float  # edited copies whose source video was matched
+    false_matches: int  # unrelated queries that matched anything
+    build_s: float
+    rss_mb: float
+    index_mb: float
+    raw_mb: float
+    exact_p50_ms: float
+    exact_p95_ms: float
+    exact_queries: int
+
+
+def _clustered(rng: np.random.Generator, n: int) -> npt.NDArray[np.uint64]:
+    flips = np.left_shift(np.uint64(1), rng.integers(0, 64, n).astype(np.uint64))
+    cuts = rng.random(n) < 0.05
+    flips[cuts] = rng.integers(0, 2**63, int(cuts.sum()), dtype=np.int64).astype(np.uint64)
+    flips[::VIDEO_FRAMES] = rng.integers(0, 2**63, len(flips[::VIDEO_FRAMES]), dtype=np.int64).astype(np.uint64)
+    return np.bitwise_xor.accumulate(flips)
+
+
+def _edit(rng: np.random.Generator, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    out = hashes.copy()
+    for k in range(len(out)):
+        for bit in rng.choice(64, int(rng.integers(3, 8)), replace=False):
+            out[k] ^= np.uint64(1) << np.uint64(bit)
+    return out
+
+
+def _exact_scan(codes: npt.NDArray[np.uint64], probes: npt.NDArray[np.uint64], radius: int) -> set[tuple[int, int]]:
+    found: set[tuple[int, int]] = set()
+    for row, h in enumerate(probes):
+        pos = np.flatnonzero(np.bitwise_count(codes ^ h) <= radius)
+        found.update((row, int(p)) for p in pos)
+    return found
+
+
+def run_index_bench(frames: int, queries: int, exact_queries: int = 10, seed: int = 7,
+                    log: Callable[[str], None] = print) -> IndexBenchResult:
+    rng = np.random.default_rng(seed)
+    log(f"generating {frames:,} clustered frame hashes …")
+    codes = _clustered(rng, frames)
+    item_of = (np.arange(frames) // VIDEO_FRAMES).astype(np.int32)
+    where = ((np.arange(frames) % VIDEO_FRAMES) * 64).astype(np.int32)
+    times = np.arange(VIDEO_FRAMES, dtype=np.float32) / 2
+    index = MultiIndexHashIndex()
+    t0 = time.perf_counter()
+    index.build(codes, item_of, where)
+    build_s = time.perf_counter() - t0
+    log(f"built in {build_s:.1f} s")
+
+    latencies: list[float] = []
+    exact_latencies: list[float] = []
+    found = expected = 0
+    item_hits = edited = false_matches = 0
+    qtimes = np.arange(QUERY_FRAMES, dtype=np.float32) / 2
+    for q in range(queries):
+        query = rng.integers(0, 2**63, (QUERY_FRAMES, QUERY_VIEWS), dtype=np.int64).astype(np.uint64)
+        source = None
+        if q % 2 == 0:
+            source = int(rng.integers(0, frames // VIDEO_FRAMES))
+            start = source * VIDEO_FRAMES + int(rng.integers(0, VIDEO_FRAMES - QUERY_FRAMES))
+            query[:, 0] = _edit(rng, codes[start : start + QUERY_FRAMES])
+            edited += 1
+        t = time.perf_counter()
+        picked = probe_frames(query[:, 0])
+        probes = query[picked].reshape(-1)
+        stage1 = index.search(probes, STAGE1_RADIUS)
+        candidates = {int(i) for i in np.unique(stage1.item_id)}
+        matched: list[int] = []
+        if candidates:
+            flat = query.reshape(-1)
+            hits = index.search_items(flat, MAX_HAMMING, candidates)
+            for item in candidates:
+                sel = hits.item_id == item
+                sub = Hits(hits.query_row[sel], hits.item_id[sel], hits.frame[sel], hits.view[sel], hits.distance[sel])
+                if align_item(item, sub, qtimes, times, np.ones(QUERY_FRAMES, bool), 0.5, 60.0) is not None:
+                    matched.append(item)
+        latencies.append((time.perf_counter() - t) * 1000)
+        if source is not None:
+            item_hits += source in matched
+        else:
+            false_matches += bool(matched)
+        if q < exact_queries:
+            t = time.perf_counter()
+            truth = _exact_scan(codes, probes, STAGE1_RADIUS)
+            exact_latencies.append((time.perf_counter() - t) * 1000)
+            got = set(zip(stage1.query_row.tolist(), (stage1.item_id * VIDEO_FRAMES + stage1.frame).tolist(),
+                          strict=True))
+            expected += len(truth)
+            found += len(truth & got)
+        if (q + 1) % 10 == 0:
+            log(f"{q + 1}/{queries} queries, p95 so far {np.percentile(latencies, 95):.1f} ms")
+
+    index_bytes = codes.nbytes + index._item_of.nbytes + index._where.nbytes + sum(
+        o.nbytes + f.nbytes for o, f in index._tables)
+    return IndexBenchResult(
+        frames=frames, queries=queries,
+        p50_ms=round(float(np.percentile(latencies, 50)), 2),
+        p95_ms=round(float(np.percentile(latencies, 95)), 2),
+        recall=round(found / expected, 4) if expected else 1.0,
+        item_recall=round(item_hits / edited, 4) if edited else 1.0,
+        false_matches=false_matches,
+        build_s=round(build_s, 2),
+        rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        index_mb=round(index_bytes / 2**20, 1),
+        raw_mb=round(codes.nbytes / 2**20, 1),
+        exact_p50_ms=round(float(np.percentile(exact_latencies, 50)), 2) if exact_latencies else 0.0,
+        exact_p95_ms=round(float(np.percentile(exact_latencies, 95)), 2) if exact_latencies else 0.0,
+        exact_queries=len(exact_latencies),
+    )
+
+
+def result_json(result: IndexBenchResult) -> str:
+    return json.dumps(asdict(result))
