@@ -145,10 +145,7 @@ class MultiIndexHashIndex:
         if not rows_all:
             z = np.zeros(0, dtype=np.int64)
             return z, z
-        rows, pos = np.concatenate(rows_all), np.concatenate(pos_all)
-        # a neighbour close in several substrings is found several times
-        key = np.unique(rows * (len(self._codes) + 1) + pos)
-        return key // (len(self._codes) + 1), key % (len(self._codes) + 1)
+        return np.concatenate(rows_all), np.concatenate(pos_all)
 
     def item_ids(self) -> set[int]:
         with self._lock:
@@ -178,6 +175,9 @@ class MultiIndexHashIndex:
                 dist = np.bitwise_count(self._codes[pos] ^ hashes[rows]).astype(np.int64)
                 ok = dist <= radius
                 rows, pos, dist = rows[ok], pos[ok], dist[ok]
+                # a neighbour close in several substrings was found once per substring
+                _, first = np.unique(rows * (len(self._codes) + 1) + pos, return_index=True)
+                rows, pos, dist = rows[first], pos[first], dist[first]
                 item = self._item_of[pos].astype(np.int64)
                 live = ~np.isin(item, list(self._removed | self._delta_items)) if (
                     self._removed or self._delta_items) else np.ones(len(item), dtype=bool)
