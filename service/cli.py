@@ -101,7 +101,8 @@ def _print_report(report: Report) -> None:
     if not report.matches:
         return
     table = Table(title="Matches", show_lines=False)
-    for col in ("id", "title", "published", "location", "score", "coverage", "seen as", "segments (query → archive, s)"):
+    columns = ("id", "title", "published", "location", "score", "coverage", "seen as", "segments (query → archive, s)")
+    for col in columns:
         table.add_column(col)
     for m in report.matches:
         segs = ", ".join(f"{s.query_start:.1f}–{s.query_end:.1f} → {s.archive_start:.1f}–{s.archive_end:.1f}"
@@ -187,13 +188,34 @@ def archive_add(
         _print_item(item)
 
 
+@archive_app.command("export")
+def archive_export(file: Annotated[Path, typer.Argument(help="Output file (.jsonl or .jsonl.gz).")]) -> None:
+    """Write the whole archive (metadata, fingerprints, footage links) to one file."""
+    from service.archive.exchange import export_archive
+
+    n_items, n_links = _run(lambda: export_archive(_pipeline().store, file))
+    out.print(f"exported {n_items} item(s) and {n_links} footage link(s) to {file}")
+
+
 @archive_app.command("import")
 def archive_import(
-    folder: Annotated[Path, typer.Argument(help="Folder holding the media files.")],
-    manifest: Annotated[Path, typer.Option(help="CSV or JSON with a 'file' column and metadata.")],
+    source: Annotated[Path, typer.Argument(help="A folder of media (with --manifest) or an export file.")],
+    manifest: Annotated[Path | None, typer.Option(help="CSV or JSON with a 'file' column and metadata.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Bulk-add a folder of files described by a manifest."""
+    """Bulk-add a folder of files described by a manifest, or restore an archive export."""
+    folder = source
+    if manifest is None:
+        from service.archive.exchange import import_archive
+
+        if source.is_dir():
+            _fail("importing a folder needs --manifest FILE")
+        n_items, n_links = _run(lambda: import_archive(_pipeline().store, source))
+        if as_json:
+            _print_json({"items": n_items, "links": n_links})
+        else:
+            out.print(f"imported {n_items} item(s) and {n_links} footage link(s)")
+        return
 
     def run() -> list[ArchiveItem]:
         pipeline = _pipeline()
@@ -204,6 +226,7 @@ def archive_import(
             def step(done: int, total: int, name: str) -> None:
                 bar.update(task, completed=done, total=total, description=f"importing {name}")
 
+            assert manifest is not None
             items: list[ArchiveItem] = pipeline.archive_import(folder, manifest, progress=step)
         return items
 
@@ -231,6 +254,24 @@ def archive_list(
     for i in items:
         table.add_row(str(i.id), i.kind, i.title or "", i.published or "", i.location or "", i.event or "",
                       f"{i.duration:.0f} s")
+    out.print(table)
+
+
+@archive_app.command("audit")
+def archive_audit(
+    limit: Annotated[int, typer.Option(help="Newest entries to show.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Who changed the archive, when, and what."""
+    entries = _run(lambda: _pipeline().store.audit_log(limit=limit))
+    if as_json:
+        _print_json(entries)
+        return
+    table = Table()
+    for col in ("at", "actor", "action", "item"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(e["at"], e["actor"], e["action"], str(e["item_id"] or ""))
     out.print(table)
 
 

@@ -38,7 +38,7 @@ class KnownDate:
 
     @classmethod
     def from_timestamp(cls, timestamp: float) -> KnownDate:
-        day = dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc).date()
+        day = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).date()
         return cls(day, day, day.isoformat())
 
     @classmethod

@@ -178,7 +178,7 @@ class Report:
     earliest: Match | None
     matches: tuple[Match, ...]
     checked_at: str = field(
-        default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
     remembered_id: int | None = None
     # Every known upload of the matched footage (its cluster), oldest first.

@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 
 from service.archive.index import ExactIndex, HashIndex, Hits
+from service.archive.mih import MultiIndexHashIndex
 from service.archive.sources import Source, SourceStore
 from service.archive.store import ArchiveStore, create_db_engine
 from service.decode.frames import DecodeLimits, SampledVideo, sample_frames
-from service.archive.mih import MultiIndexHashIndex
 from service.errors import BadInput, DecodeError, FirstseenError, NotFound, TooLarge
-from service.fingerprint.base import Hasher, get_hasher
+from service.fingerprint.base import Hasher
 from service.fingerprint.phash import PHasher
 from service.fingerprint.views import QUERY_VIEWS, fingerprint_video
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
@@ -253,8 +253,9 @@ class Pipeline:
             progress(len(rows), len(rows), "")
         return added
 
-    def check(self, source: str, claims: Claims = Claims(), remember: bool = False,
+    def check(self, source: str, claims: Claims | None = None, remember: bool = False,
               progress: ProgressFn = _no_progress) -> Report:
+        claims = claims or Claims()
         info = self.fetch(source, progress)
         fp = self.fingerprint(info, progress)
         progress(0.92, "match")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import uuid
-from contextlib import contextmanager
 import json
 import logging
+import os
 import threading
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -13,6 +13,7 @@ together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,6 +75,19 @@ links = sa.Table(
     sa.Column("segments", sa.Text, nullable=False),
 )
 
+# Every change to the archive: who, when, what, and the item before/after (JSON).
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("item_id", sa.Integer),
+    sa.Column("before", sa.Text),
+    sa.Column("after", sa.Text),
+)
+
 EDITABLE = ("title", "published", "location", "event", "source_url", "notes", "factcheck_url",
             "platform", "uploader")
 
@@ -85,7 +99,7 @@ class StoredFingerprint:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _row_to_item(row: Any) -> ArchiveItem:
@@ -133,13 +147,15 @@ class ArchiveStore:
         kind: str = "curated",
         media_path: str | None = None,
         conn: sa.Connection | None = None,
+        actor: str = "system",
+        added_at: str | None = None,
     ) -> ArchiveItem:
         if kind not in ("curated", "observed"):
             raise BadInput(f"unknown item kind {kind!r}")
         values = {f: getattr(meta, f) for f in EDITABLE}
         values.update(
             kind=kind, sha256=sha256, duration=float(fingerprint.duration),
-            frame_count=fingerprint.frame_count, added_at=_now(), media_path=media_path,
+            frame_count=fingerprint.frame_count, added_at=added_at or _now(), media_path=media_path,
         )
         with self._tx(conn) as c:
             item_id = c.execute(items.insert().values(**values).returning(items.c.id)).scalar_one()
@@ -153,27 +169,46 @@ class ArchiveStore:
                 )
             )
             row = c.execute(items.select().where(items.c.id == item_id)).one()
-        return _row_to_item(row)
+            item = _row_to_item(row)
+            self._audit(c, actor, "add", item_id, None, item)
+        return item
 
-    def update(self, item_id: int, changes: dict[str, Any]) -> ArchiveItem:
-        unknown = set(changes) - set(EDITABLE) - {"footage_id"}
+    @staticmethod
+    def _audit(c: sa.Connection, actor: str, action: str, item_id: int | None,
+               before: ArchiveItem | None, after: ArchiveItem | None) -> None:
+        c.execute(audit.insert().values(
+            at=_now(), actor=actor, action=action, item_id=item_id,
+            before=json.dumps(before.to_dict()) if before else None,
+            after=json.dumps(after.to_dict()) if after else None,
+        ))
+
+    def audit_log(self, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+        stmt = audit.select().order_by(audit.c.id.desc()).limit(limit).offset(offset)
+        with self.engine.connect() as c:
+            return [{**r._mapping, "before": json.loads(r.before) if r.before else None,
+                     "after": json.loads(r.after) if r.after else None} for r in c.execute(stmt)]
+
+    def update(self, item_id: int, changes: dict[str, Any], actor: str = "system") -> ArchiveItem:
+        unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise BadInput(f"cannot edit field(s): {', '.join(sorted(unknown))}")
-        with self.engine.begin() as c:
-            if changes:
-                res = c.execute(items.update().where(items.c.id == item_id).values(**changes))
-                if res.rowcount == 0:
-                    raise NotFound(f"no archive item {item_id}")
-            row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
-        if row is None:
-            raise NotFound(f"no archive item {item_id}")
-        return _row_to_item(row)
-
-    def remove(self, item_id: int) -> ArchiveItem:
         with self.engine.begin() as c:
             row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
             if row is None:
                 raise NotFound(f"no archive item {item_id}")
+            if changes:
+                c.execute(items.update().where(items.c.id == item_id).values(**changes))
+                after = _row_to_item(c.execute(items.select().where(items.c.id == item_id)).one())
+                self._audit(c, actor, "update", item_id, _row_to_item(row), after)
+                return after
+        return _row_to_item(row)
+
+    def remove(self, item_id: int, actor: str = "system") -> ArchiveItem:
+        with self.engine.begin() as c:
+            row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
+            if row is None:
+                raise NotFound(f"no archive item {item_id}")
+            self._audit(c, actor, "remove", item_id, _row_to_item(row), None)
             c.execute(links.delete().where(sa.or_(links.c.item_a == item_id, links.c.item_b == item_id)))
             c.execute(fingerprints.delete().where(fingerprints.c.item_id == item_id))
             c.execute(items.delete().where(items.c.id == item_id))

@@ -36,7 +36,6 @@ FORMAT_NO_MERGE = "bv*[height<=1080]/b[height<=1080]/bv*/b"
 class Downloader(Protocol):
     def drop_cached(self, url: str) -> None:
         """Forget a cached download (crawls keep fingerprints, not media)."""
-        shutil.rmtree(self._cache_dir_for(url), ignore_errors=True)
 
     def fetch(self, source: str, progress: ProgressFn | None = None) -> SourceInfo: ...
 
