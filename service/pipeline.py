@@ -196,19 +196,21 @@ class Pipeline:
 
     # -- use cases -----------------------------------------------------
     def archive_add(self, source: str, meta: ArchiveMetadata, kind: str = "curated",
-                    progress: ProgressFn = _no_progress, keep_media: bool = True) -> ArchiveItem:
+                    progress: ProgressFn = _no_progress, keep_media: bool = True,
+                    actor: str = "system") -> ArchiveItem:
         info = self.fetch(source, progress)
         fp = self.fingerprint(info, progress)
         progress(0.9, "match")
-        item = self._store_new(info, fp, self._fill_from_source(meta, info), kind, self.match(fp), keep_media)
+        item = self._store_new(info, fp, self._fill_from_source(meta, info), kind, self.match(fp), keep_media,
+                               actor=actor)
         progress(1.0, "done")
         return item
 
     def _store_new(self, info: SourceInfo, fp: VideoFingerprint, meta: ArchiveMetadata, kind: str,
-                   matches: Sequence[Match], keep_media: bool) -> ArchiveItem:
+                   matches: Sequence[Match], keep_media: bool, actor: str = "system") -> ArchiveItem:
         """One transaction for the item and its hashes, then index it and link its footage."""
         media_path = self._keep_media(info) if keep_media else None
-        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path)
+        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path, actor=actor)
         self._index_add(item.id, fp)
         if matches:
             self._link(item.id, matches)
@@ -230,8 +232,8 @@ class Pipeline:
             seen.setdefault(m.item.id, m.item)
         return list(seen.values())
 
-    def archive_remove(self, item_id: int) -> ArchiveItem:
-        item = self.store.remove(item_id)
+    def archive_remove(self, item_id: int, actor: str = "system") -> ArchiveItem:
+        item = self.store.remove(item_id, actor=actor)
         self.index.remove(item_id)
         self._archive_times.pop(item_id, None)
         return item
@@ -254,7 +256,7 @@ class Pipeline:
         return added
 
     def check(self, source: str, claims: Claims | None = None, remember: bool = False,
-              progress: ProgressFn = _no_progress) -> Report:
+              progress: ProgressFn = _no_progress, actor: str = "system") -> Report:
         claims = claims or Claims()
         info = self.fetch(source, progress)
         fp = self.fingerprint(info, progress)
@@ -269,7 +271,7 @@ class Pipeline:
                 event=claims.event, source_url=info.webpage_url or (info.input if "://" in info.input else None),
                 platform=info.extractor, uploader=info.uploader or info.channel,
             )
-            remembered = self._store_new(info, fp, meta, "observed", matches, keep_media=True).id
+            remembered = self._store_new(info, fp, meta, "observed", matches, keep_media=True, actor=actor).id
         progress(1.0, "done")
         return Report(verdict=verdict, explanation=explanation, source=info, claims=claims,
                       earliest=earliest, matches=tuple(matches), remembered_id=remembered,
