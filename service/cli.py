@@ -480,6 +480,85 @@ def bench_index(
     sys.stdout.write(result_json(result) + "\n")
 
 
+# --- keys and serve (issue 4: API and web form) ---------------------------------
+keys_app = typer.Typer(no_args_is_help=True, help="API keys for the HTTP API and the web form.")
+app.add_typer(keys_app, name="keys")
+
+
+def _key_store() -> Any:
+    from service.archive.store import create_db_engine
+    from service.auth import KeyStore
+
+    settings = Settings()
+    settings.ensure_dirs()
+    store = KeyStore(create_db_engine(settings.resolved_database_url))
+    _open_pipelines.append(_EngineOwner(store.engine))
+    return store
+
+
+class _EngineOwner:
+    """Lets ``_run`` release a key store's connections like a pipeline's."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="reader (checks, reads), editor (+ archive), admin (+ keys, audit).")],
+    name: Annotated[str | None, typer.Option(help="Who the key is for (shown in the audit log).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create an API key; it is printed once and only its hash is stored."""
+    key, token = _run(lambda: _key_store().create(role, name))
+    if as_json:
+        _print_json({**key.to_dict(), "key": token})
+    else:
+        out.print(f"created {key.role} key [bold]{key.id}[/] ({key.name}); it is shown only now:", highlight=False)
+        sys.stdout.write(token + "\n")
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List API keys (never the keys themselves)."""
+    keys = _run(lambda: _key_store().list())
+    if as_json:
+        _print_json([k.to_dict() for k in keys])
+        return
+    table = Table()
+    for col in ("id", "name", "role", "starts with", "created", "revoked"):
+        table.add_column(col)
+    for k in keys:
+        table.add_row(str(k.id), k.name, k.role, k.prefix + "…", k.created_at, k.revoked_at or "")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int) -> None:
+    """Revoke an API key at once (web sessions made with it end too)."""
+    key = _run(lambda: _key_store().revoke(key_id))
+    out.print(f"revoked key {key.id} ({key.name})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="In-process job worker threads.")] = 1,
+) -> None:
+    """Serve the HTTP API (/api/v1, docs at /docs) and the web form (/) with uvicorn."""
+    import uvicorn
+
+    from service.api import create_app
+
+    application = _run(lambda: create_app(Settings(), workers=workers))
+    uvicorn.run(application, host=host, port=port, log_level="info")
+# --- end of keys and serve ------------------------------------------------------
+
+
 @app.callback()
 def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,

@@ -1,0 +1,74 @@
+"""``create_app(settings)``: the FastAPI app with the API under ``/api/v1`` and the web form at ``/``.
+
+Everything is built here, once per app, from the injected ``Settings``: the
+pipeline (reads and archive edits), the job store, the key store, the rate
+limiter and the job queue (worker threads in this process unless another
+``JobQueue`` is given). On start-up, jobs left queued or running by a previous
+process are handed to the queue again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api.errors import install_error_handlers
+from service.api.routes import api_router
+from service.api.services import Services
+from service.api.uploads import BodyLimit
+from service.auth import KeyStore, RateLimiter
+from service.jobs import InProcessQueue, JobQueue, JobStore, resume_unfinished
+from service.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Has this conflict footage been online before?
+
+Send `Authorization: Bearer KEY` with a key from `firstseen keys create --role reader|editor|admin`.
+Checks and archive additions run as jobs: `POST` answers 202 with a `status_url` to poll.
+Errors are always `{"error": {"code": "...", "message": "..."}}`."""
+
+
+def create_app(settings: Settings, queue: JobQueue | None = None, workers: int = 1) -> FastAPI:
+    from service.pipeline import Pipeline
+
+    settings.ensure_dirs()
+    pipeline = Pipeline.from_settings(settings)
+    engine = pipeline.store.engine
+    services = Services(
+        settings=settings, pipeline=pipeline, jobs=JobStore(engine), keys=KeyStore(engine),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        queue=queue if queue is not None else InProcessQueue(settings, workers=workers),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        resume_unfinished(services.jobs, services.queue)
+        try:
+            yield
+        finally:
+            stop = getattr(services.queue, "stop", None)
+            if stop is not None:
+                stop()
+            pipeline.close()
+
+    app = FastAPI(title="firstseen", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+    app.state.services = services
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)  # type: ignore[arg-type]
+    app.include_router(api_router, prefix="/api/v1")
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
+    def healthz() -> dict[str, object]:
+        return {"status": "ok", "archive_items": pipeline.store.count()}
+
+    from service.web.routes import install_web
+
+    install_web(app, services)
+    return app

@@ -1,0 +1,78 @@
+"""Helpers the routers share: job status bodies, long-polling, body parsing by content type."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from service.api.errors import ApiError
+from service.api.schemas import JobCreated
+from service.api.services import Services
+from service.errors import NotFound
+from service.jobs import Job
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_WAIT_S = 60.0
+POLL_EVERY_S = 0.25
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": {"application/json": {"example": {"error": {"code": c, "message": "…"}}}}}
+    for code, c, text in (
+        (400, "bad_input", "Bad input: unreadable video, refused or unreachable link, bad date"),
+        (401, "unauthorized", "No API key, or an unknown or revoked one"),
+        (403, "forbidden", "The key's role may not do this"),
+        (404, "not_found", "No such object"),
+        (413, "too_large", "Over an upload, size or duration limit"),
+        (422, "validation_error", "The request does not have the documented shape"),
+        (429, "rate_limited", "Too many requests for this key; see Retry-After"),
+    )
+}
+
+
+def status_url(request: Request, job: Job) -> str:
+    if job.kind == "check":
+        return str(request.url_for("get_check", job_id=job.id).path)
+    return str(request.url_for("get_job", job_id=job.id).path)
+
+
+def created(request: Request, job: Job) -> JobCreated:
+    return JobCreated(id=job.id, kind=job.kind, status=job.state, status_url=status_url(request, job))
+
+
+async def wait_for(services: Services, job_id: str, wait: float) -> Job:
+    """The job, once finished or after ``wait`` seconds (long-poll), whichever comes first."""
+    deadline = time.monotonic() + max(0.0, min(wait, MAX_WAIT_S))
+    while True:
+        job = await run_in_threadpool(services.jobs.get, job_id)
+        if job.finished or time.monotonic() >= deadline:
+            return job
+        await asyncio.sleep(POLL_EVERY_S)
+
+
+def job_of_kind(services: Services, job_id: str, kind: str) -> Job:
+    job = services.jobs.get(job_id)
+    if job.kind != kind:
+        raise NotFound(f"no {kind.replace('_', ' ')} job {job_id}")
+    return job
+
+
+async def json_body(request: Request, model: type[M]) -> M:
+    raw = await request.body()
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+
+
+def media_type(request: Request) -> str:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype in ("application/json", "multipart/form-data"):
+        return ctype
+    raise ApiError(415, "unsupported_media_type", "send application/json or multipart/form-data")

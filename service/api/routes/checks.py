@@ -1,0 +1,134 @@
+"""Checks: submit a link or a file, poll its progress, read the report and its evidence."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from service.api.deps import ReaderKey, ServicesDep
+from service.api.routes._common import ERROR_RESPONSES, created, job_of_kind, json_body, media_type, wait_for
+from service.api.schemas import BatchCreated, BatchRequest, CheckRequest, CheckStatus, Claimed, JobCreated, job_error
+from service.api.services import submit_check
+from service.api.uploads import read_form
+from service.errors import BadInput
+from service.jobs import Job, claim_review, evidence_count, evidence_jpeg_for, timeline_png_for
+
+router = APIRouter(prefix="/checks", tags=["checks"], responses=ERROR_RESPONSES)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                              description="Repeat a POST safely: the same key gets the same job.")]
+
+CHECK_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": CheckRequest.model_json_schema()},
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"},
+                               **{k: v for k, v in Claimed.model_json_schema()["properties"].items()}},
+            }},
+        },
+    }
+}
+
+
+@router.post("", status_code=202, response_model=JobCreated, openapi_extra=CHECK_BODY,
+             summary="Check a link (JSON) or an uploaded file (multipart)")
+async def create_check(request: Request, response: Response, services: ServicesDep, key: ReaderKey,
+                       idempotency_key: IdempotencyKey = None) -> JobCreated:
+    if media_type(request) == "application/json":
+        body = await json_body(request, CheckRequest)
+        url, upload, claimed = body.url, None, body
+    else:
+        fields, upload = await read_form(request, services)
+        try:
+            claimed = Claimed.model_validate(fields)
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+        if upload is None:
+            raise BadInput("multipart checks need a 'file' field with the video")
+        url = None
+    job, new = await run_in_threadpool(
+        lambda: submit_check(services, key, url=url, upload=upload, claimed_date=claimed.claimed_date,
+                             claimed_location=claimed.claimed_location, claimed_event=claimed.claimed_event,
+                             remember=claimed.remember, idempotency=idempotency_key))
+    if not new:
+        response.status_code = 200
+    return created(request, job)
+
+
+@router.post("/batch", status_code=202, response_model=BatchCreated, summary="Check many links, one job each")
+def create_batch(request: Request, body: BatchRequest, services: ServicesDep, key: ReaderKey,
+                 idempotency_key: IdempotencyKey = None) -> BatchCreated:
+    from service.api.services import check_link
+
+    for url in body.urls:  # refuse the whole batch before queueing any of it
+        check_link(url, services.settings)
+    jobs = []
+    for n, url in enumerate(body.urls):
+        job, _ = submit_check(services, key, url=url, claimed_date=body.claimed_date,
+                              claimed_location=body.claimed_location, claimed_event=body.claimed_event,
+                              remember=body.remember,
+                              idempotency=f"{idempotency_key}#{n}" if idempotency_key else None)
+        jobs.append(created(request, job))
+    return BatchCreated(jobs=jobs)
+
+
+def check_status(request: Request, job: Job) -> CheckStatus:
+    done = job.state == "done"
+    links: dict[str, Any] = {}
+    if done:
+        links = {
+            "evidence": [str(request.url_for("check_evidence", job_id=job.id, n=n).path)
+                         for n in range(evidence_count(job))],
+            "timeline_url": str(request.url_for("check_timeline", job_id=job.id).path),
+            "claimreview_url": str(request.url_for("check_claimreview", job_id=job.id).path),
+        }
+    return CheckStatus(id=job.id, status=job.state, progress=round(job.progress, 3), stage=job.stage,
+                       created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
+                       error=job_error(job), report=job.result if done else None, **links)
+
+
+@router.get("/{job_id}", response_model=CheckStatus, name="get_check",
+            summary="Status and progress of a check; its report once done")
+async def get_check(request: Request, job_id: str, services: ServicesDep, _key: ReaderKey,
+                    wait: Annotated[float, Query(ge=0, le=60, description="Long-poll: wait up to this many "
+                                                 "seconds for the check to finish")] = 0) -> CheckStatus:
+    job = await run_in_threadpool(job_of_kind, services, job_id, "check")
+    if wait and not job.finished:
+        job = await wait_for(services, job_id, wait)
+    return check_status(request, job)
+
+
+@router.get("/{job_id}/evidence/{n}.jpg", name="check_evidence", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}}},
+            summary="Query frame and archive frame side by side for the n-th matched segment")
+def check_evidence(job_id: str, n: int, services: ServicesDep, _key: ReaderKey) -> Response:
+    job = job_of_kind(services, job_id, "check")
+    return Response(evidence_jpeg_for(services.pipeline, job, n), media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.get("/{job_id}/timeline.png", name="check_timeline", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}},
+            summary="Every known upload of the matched footage on a date axis")
+def check_timeline(job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
+    job = job_of_kind(services, job_id, "check")
+    return Response(timeline_png_for(services.pipeline, job), media_type="image/png")
+
+
+@router.get("/{job_id}/claimreview", name="check_claimreview",
+            responses={200: {"content": {"application/ld+json": {}}}},
+            summary="The check as schema.org ClaimReview JSON-LD")
+def check_claimreview(request: Request, job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
+    import json
+
+    job = job_of_kind(services, job_id, "check")
+    url = str(request.url_for("web_check", job_id=job.id))
+    return Response(json.dumps(claim_review(job, url), ensure_ascii=False, indent=2),
+                    media_type="application/ld+json")

@@ -1,0 +1,31 @@
+"""Any job by id (archive additions, crawls, checks): state, progress, and its result once done."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from service.api.deps import ReaderKey, ServicesDep
+from service.api.routes._common import ERROR_RESPONSES, wait_for
+from service.api.schemas import JobStatus, job_error
+from service.jobs import Job
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
+
+
+def job_status(job: Job) -> JobStatus:
+    return JobStatus(id=job.id, kind=job.kind, status=job.state, progress=round(job.progress, 3), stage=job.stage,
+                     attempts=job.attempts, created_at=job.created_at, started_at=job.started_at,
+                     finished_at=job.finished_at, error=job_error(job),
+                     result=job.result if job.state == "done" else None)
+
+
+@router.get("/{job_id}", response_model=JobStatus, name="get_job", summary="State and progress of any job")
+async def get_job(job_id: str, services: ServicesDep, _key: ReaderKey,
+                  wait: Annotated[float, Query(ge=0, le=60, description="Long-poll seconds")] = 0) -> JobStatus:
+    job = await run_in_threadpool(services.jobs.get, job_id)
+    if wait and not job.finished:
+        job = await wait_for(services, job_id, wait)
+    return job_status(job)

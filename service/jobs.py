@@ -1,0 +1,483 @@
+"""Jobs: long work (checks, archive additions, crawls) run outside the request that asked for it.
+
+A front end (API, web form) writes a job row and calls ``queue.enqueue(job_id)``;
+a worker calls ``run_job(pipeline, job_id)``, which does the work through
+``Pipeline`` and writes progress and the result back to the row. Front ends read
+progress from the database only, so any queue works behind the ``JobQueue``
+protocol: ``InProcessQueue`` (worker threads, the default) here, a Redis-backed
+one elsewhere.
+
+    jobs = JobStore(engine)
+    job = jobs.create("check", {"source": "https://…", "claims": {"date": "2021-03-11"}})
+    queue.enqueue(job.id)            # a worker runs run_job(pipeline, job.id)
+    jobs.get(job.id).state           # queued → running → done | failed
+
+``run_job`` is idempotent: a job already done or failed is not redone, and a job
+found ``running`` after a crash is re-run from scratch (an ingest is one
+transaction, so a crashed attempt left nothing half-written).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import queue as queue_mod
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from service.archive.store import metadata
+from service.errors import BadInput, Conflict, FirstseenError, NotFound, TooLarge
+from service.models import ArchiveItem, ArchiveMetadata, Claims, Segment
+from service.settings import Settings
+
+__all__ = [
+    "InProcessQueue",
+    "Job",
+    "JobKind",
+    "JobQueue",
+    "JobState",
+    "JobStore",
+    "claim_review",
+    "error_code",
+    "evidence_count",
+    "evidence_jpeg_for",
+    "run_job",
+    "timeline_png_for",
+]
+
+log = logging.getLogger(__name__)
+
+JobKind = Literal["check", "archive_add", "crawl"]
+JobState = Literal["queued", "running", "done", "failed"]
+KINDS: tuple[str, ...] = ("check", "archive_add", "crawl")
+UNFINISHED: tuple[str, ...] = ("queued", "running")
+
+# Progress is written at most this often (plus on every stage change): a decode reports per frame.
+PROGRESS_WRITE_EVERY_S = 0.3
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False, index=True),
+    sa.Column("progress", sa.Float, nullable=False, default=0.0),
+    sa.Column("stage", sa.String(40), nullable=False, default="queued"),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("result", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("error_code", sa.String(40)),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("owner", sa.String(200)),
+    # Scoped by the caller (e.g. "key 3:abc"): the same key posting the same request twice gets one job.
+    sa.Column("idempotency", sa.String(300), unique=True),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("started_at", sa.String(40)),
+    sa.Column("finished_at", sa.String(40)),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    kind: str
+    state: str
+    progress: float
+    stage: str
+    payload: dict[str, Any]
+    result: Any
+    error: str | None
+    error_code: str | None
+    attempts: int
+    owner: str | None
+    idempotency: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    updated_at: str
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _row_to_job(row: Any) -> Job:
+    m = dict(row._mapping)
+    m["payload"] = json.loads(m["payload"])
+    m["result"] = json.loads(m["result"]) if m["result"] is not None else None
+    return Job(**m)
+
+
+class JobStore:
+    """The jobs table: create, read, and the state transitions a worker makes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine, tables=[jobs])
+
+    def create(self, kind: str, payload: dict[str, Any], owner: str | None = None,
+               idempotency: str | None = None) -> tuple[Job, bool]:
+        """(job, created): with an idempotency key already used, the existing job and False."""
+        if kind not in KINDS:
+            raise BadInput(f"unknown job kind {kind!r}")
+        if idempotency:
+            existing = self._by_idempotency(idempotency)
+            if existing is not None:
+                return existing, False
+        now = _now()
+        job_id = uuid.uuid4().hex
+        try:
+            with self.engine.begin() as c:
+                c.execute(jobs.insert().values(
+                    id=job_id, kind=kind, state="queued", progress=0.0, stage="queued",
+                    payload=json.dumps(payload), attempts=0, owner=owner, idempotency=idempotency,
+                    created_at=now, updated_at=now,
+                ))
+        except sa.exc.IntegrityError:  # a concurrent request with the same idempotency key won
+            existing = self._by_idempotency(idempotency) if idempotency else None
+            if existing is None:
+                raise
+            return existing, False
+        return self.get(job_id), True
+
+    def _by_idempotency(self, key: str) -> Job | None:
+        with self.engine.connect() as c:
+            row = c.execute(jobs.select().where(jobs.c.idempotency == key)).one_or_none()
+        return _row_to_job(row) if row is not None else None
+
+    def get(self, job_id: str) -> Job:
+        with self.engine.connect() as c:
+            row = c.execute(jobs.select().where(jobs.c.id == job_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no job {job_id}")
+        return _row_to_job(row)
+
+    def list(self, kind: str | None = None, states: Iterable[str] | None = None, limit: int = 100,
+             offset: int = 0) -> list[Job]:
+        stmt = jobs.select().order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit).offset(offset)
+        if kind:
+            stmt = stmt.where(jobs.c.kind == kind)
+        if states is not None:
+            stmt = stmt.where(jobs.c.state.in_(list(states)))
+        with self.engine.connect() as c:
+            return [_row_to_job(r) for r in c.execute(stmt)]
+
+    def unfinished(self) -> list[str]:
+        """Ids of jobs queued or left running (by a crashed worker), oldest first."""
+        stmt = sa.select(jobs.c.id).where(jobs.c.state.in_(UNFINISHED)).order_by(jobs.c.created_at)
+        with self.engine.connect() as c:
+            return [r[0] for r in c.execute(stmt)]
+
+    # -- transitions (the worker's side) ---------------------------------
+    def start(self, job_id: str) -> bool:
+        """queued/running → running, one more attempt; False when the job is already finished."""
+        now = _now()
+        with self.engine.begin() as c:
+            n = c.execute(jobs.update().where((jobs.c.id == job_id) & jobs.c.state.in_(UNFINISHED)).values(
+                state="running", attempts=jobs.c.attempts + 1, progress=0.0, stage="starting",
+                started_at=now, updated_at=now, error=None, error_code=None,
+            )).rowcount
+        return bool(n)
+
+    def progress(self, job_id: str, fraction: float, stage: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(jobs.update().where((jobs.c.id == job_id) & (jobs.c.state == "running")).values(
+                progress=max(0.0, min(1.0, float(fraction))), stage=stage[:40], updated_at=_now()))
+
+    def finish(self, job_id: str, result: Any) -> None:
+        now = _now()
+        with self.engine.begin() as c:
+            c.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state="done", progress=1.0, stage="done", result=json.dumps(result), finished_at=now,
+                updated_at=now))
+
+    def fail(self, job_id: str, message: str, code: str) -> None:
+        now = _now()
+        with self.engine.begin() as c:
+            c.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state="failed", stage="failed", error=message, error_code=code, finished_at=now, updated_at=now))
+
+
+def error_code(exc: FirstseenError) -> str:
+    """The short machine-readable name of a domain error, shared by job rows and API bodies."""
+    if isinstance(exc, TooLarge):
+        return "too_large"
+    if isinstance(exc, BadInput):
+        return "bad_input"
+    if isinstance(exc, NotFound):
+        return "not_found"
+    if isinstance(exc, Conflict):
+        return "conflict"
+    return "error"
+
+
+# -- running a job ---------------------------------------------------------
+def _progress_writer(store: JobStore, job_id: str) -> Callable[[float, str], None]:
+    last = {"at": 0.0, "stage": ""}
+
+    def write(fraction: float, stage: str) -> None:
+        now = time.monotonic()
+        if stage != last["stage"] or now - float(last["at"]) >= PROGRESS_WRITE_EVERY_S:
+            last["at"], last["stage"] = now, stage
+            store.progress(job_id, fraction, stage)
+
+    return write
+
+
+def run_job(pipeline: Any, job_id: str) -> Job:
+    """Do the work of one job with ``pipeline`` (a ``service.pipeline.Pipeline``) and record the outcome.
+
+    A domain error (bad link, not a video, over a limit) fails the job with its message; anything
+    else is a bug, logged with its traceback, and fails the job as ``internal``.
+    """
+    store = JobStore(pipeline.store.engine)
+    if not store.start(job_id):
+        return store.get(job_id)
+    job = store.get(job_id)
+    progress = _progress_writer(store, job_id)
+    try:
+        result = _work(pipeline, job, progress)
+    except FirstseenError as exc:
+        log.info("job %s (%s) failed: %s", job_id, job.kind, exc)
+        store.fail(job_id, str(exc), error_code(exc))
+    except Exception:
+        log.exception("job %s (%s) crashed", job_id, job.kind)
+        store.fail(job_id, "internal error while running the job", "internal")
+    else:
+        store.finish(job_id, result)
+    return store.get(job_id)
+
+
+def _work(pipeline: Any, job: Job, progress: Callable[[float, str], None]) -> Any:
+    p = job.payload
+    actor = p.get("actor") or "system"
+    if job.kind == "check":
+        claims = Claims(**p.get("claims", {}))
+        report = pipeline.check(p["source"], claims, remember=bool(p.get("remember", True)), progress=progress,
+                                actor=actor)
+        return report.to_dict()
+    if job.kind == "archive_add":
+        meta = ArchiveMetadata(**p.get("meta", {}))
+        item = pipeline.archive_add(p["source"], meta, progress=progress, actor=actor)
+        return item.to_dict()
+    if job.kind == "crawl":
+        source_id = int(p["source_id"])
+        summary = pipeline.crawl(source_id, progress=lambda done, total, _name: progress(
+            done / total if total else 0.0, "crawl"))
+        return {"source_id": summary.source_id, "listed": summary.listed, "new": summary.new,
+                "added": list(summary.added), "failed": [{"url": u, "reason": r} for u, r in summary.failed]}
+    raise BadInput(f"unknown job kind {job.kind!r}")
+
+
+# -- queues ----------------------------------------------------------------
+class JobQueue(Protocol):
+    """Where front ends hand a job to workers. They only ever call ``enqueue``."""
+
+    def enqueue(self, job_id: str) -> None: ...
+
+
+class InProcessQueue:
+    """Worker threads in this process, each with its own ``Pipeline``; the default behind ``firstseen serve``.
+
+    One worker keeps jobs in submission order (an archive addition before the check that
+    relies on it) and leaves a core for the web server.
+    """
+
+    def __init__(self, settings: Settings, workers: int = 1,
+                 pipeline_factory: Callable[[Settings], Any] | None = None) -> None:
+        self.settings = settings
+        self.workers = max(1, workers)
+        self._factory = pipeline_factory
+        self._queue: queue_mod.Queue[str | None] = queue_mod.Queue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def _make_pipeline(self) -> Any:
+        if self._factory is not None:
+            return self._factory(self.settings)
+        from service.pipeline import Pipeline
+
+        return Pipeline.from_settings(self.settings)
+
+    def start(self) -> None:
+        with self._lock:
+            if self._threads:
+                return
+            for n in range(self.workers):
+                t = threading.Thread(target=self._loop, name=f"firstseen-worker-{n}", daemon=True)
+                t.start()
+                self._threads.append(t)
+
+    def enqueue(self, job_id: str) -> None:
+        self.start()
+        self._queue.put(job_id)
+
+    def _loop(self) -> None:
+        pipeline = self._make_pipeline()
+        try:
+            while True:
+                job_id = self._queue.get()
+                try:
+                    if job_id is None:
+                        return
+                    run_job(pipeline, job_id)
+                except Exception:  # a database outage must not kill the worker
+                    log.exception("worker could not run job %s", job_id)
+                finally:
+                    self._queue.task_done()
+        finally:
+            pipeline.close()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until every enqueued job has been run (tests, shutdown)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        with self._lock:
+            threads, self._threads = self._threads, []
+        for _ in threads:
+            self._queue.put(None)
+        for t in threads:
+            t.join(timeout)
+
+
+def resume_unfinished(store: JobStore, queue: JobQueue) -> list[str]:
+    """Hand every queued job and every job a crashed worker left running back to the queue."""
+    ids = store.unfinished()
+    for job_id in ids:
+        queue.enqueue(job_id)
+    if ids:
+        log.info("resuming %d unfinished job(s)", len(ids))
+    return ids
+
+
+# -- what a finished check can show ------------------------------------------
+def _check_report(job: Job) -> dict[str, Any]:
+    if job.kind != "check":
+        raise NotFound(f"no check {job.id}")
+    if job.state != "done":
+        raise NotFound(f"check {job.id} is {job.state}, not done")
+    report: dict[str, Any] = job.result
+    return report
+
+
+def _segments(report: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(match, segment) for every matched segment, in report order: evidence picture n is the n-th."""
+    return [(m, s) for m in report["matches"] for s in m["segments"]]
+
+
+def evidence_count(job: Job) -> int:
+    return len(_segments(_check_report(job)))
+
+
+def evidence_jpeg_for(pipeline: Any, job: Job, n: int) -> bytes:
+    """Side-by-side frames of the n-th matched segment of a finished check (cached under home/evidence)."""
+    report = _check_report(job)
+    pairs = _segments(report)
+    if not 0 <= n < len(pairs):
+        raise NotFound(f"check {job.id} has no evidence picture {n}")
+    cached = pipeline.settings.evidence_dir / f"{job.id}-{n}.jpg"
+    if cached.is_file():
+        return cached.read_bytes()
+    match, seg = pairs[n]
+    query_media = Path(report["source"]["media_path"])
+    archive_media = pipeline.store.media_path(match["archive_id"])
+    if not query_media.is_file() or not archive_media or not Path(archive_media).is_file():
+        raise NotFound(f"the media for evidence picture {n} of check {job.id} is no longer kept")
+    import io
+
+    from service.evidence import side_by_side
+
+    image = side_by_side(query_media, Path(archive_media), Segment(**seg), bool(match["flipped"]),
+                         archive_label=f"archive #{match['archive_id']}")
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=85)
+    data = buf.getvalue()
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(cached)
+    return data
+
+
+def timeline_png_for(pipeline: Any, job: Job) -> bytes:
+    """Every known upload of the matched footage by date, the checked upload highlighted when remembered."""
+    from service.timeline import entries_from_items, render_timeline_png
+
+    report = _check_report(job)
+    items = {d["id"]: ArchiveItem(**d) for d in report["footage"]}
+    remembered = report.get("remembered_id")
+    if remembered and remembered not in items:
+        with contextlib.suppress(NotFound):
+            items[remembered] = pipeline.store.get(remembered)
+    return render_timeline_png(entries_from_items(list(items.values()), highlight_id=remembered))
+
+
+RATINGS = {  # verdict → (ratingValue on 1..5, plain words)
+    "recycled": (1, "Old footage: online before the claimed date"),
+    "misattributed": (2, "Misattributed: recorded at another place or event"),
+    "seen_before": (3, "Seen before: matches earlier uploads"),
+    "no_prior_match": (3, "No earlier copy found in the archive"),
+}
+
+
+def claim_review(job: Job, url: str, publisher: str = "firstseen") -> dict[str, Any]:
+    """The check as schema.org ClaimReview JSON-LD, the markup fact-checkers publish with."""
+    report = _check_report(job)
+    source, claims, earliest = report["source"], report["claims"], report["earliest"]
+    subject = f"Video “{source['title']}”" if source.get("title") else "This video"
+    if any(claims.get(k) for k in ("event", "location", "date")):
+        claim_text = (f"{subject} shows {claims.get('event') or 'events'}"
+                      + (f" in {claims['location']}" if claims.get("location") else "")
+                      + (f" on {claims['date']}" if claims.get("date") else ""))
+    else:
+        claim_text = f"{subject} shows new footage"
+    value, words = RATINGS[report["verdict"]]
+    appearance: dict[str, Any] = {"@type": "VideoObject", "name": source.get("title") or source["input"]}
+    if "://" in source["input"]:
+        appearance["url"] = source.get("webpage_url") or source["input"]
+    review: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": url,
+        "datePublished": report["checked_at"][:10],
+        "claimReviewed": claim_text,
+        "author": {"@type": "Organization", "name": publisher},
+        "reviewBody": report["explanation"],
+        "reviewRating": {"@type": "Rating", "ratingValue": value, "bestRating": 5, "worstRating": 1,
+                         "alternateName": words},
+        "itemReviewed": {"@type": "Claim", "appearance": appearance},
+    }
+    if claims.get("date"):
+        review["itemReviewed"]["datePublished"] = claims["date"]
+    if earliest:
+        first: dict[str, Any] = {"@type": "VideoObject", "name": earliest.get("title") or f"archive item "
+                                 f"{earliest['archive_id']}"}
+        if earliest.get("source_url"):
+            first["url"] = earliest["source_url"]
+        if earliest.get("published"):
+            first["uploadDate"] = earliest["published"]
+        review["itemReviewed"]["firstAppearance"] = first
+    return review

@@ -1,0 +1,311 @@
+"""The fact-checker's web form: log in with a key, paste a link or upload a file, read the verdict.
+
+Server-rendered Jinja2 with a little JavaScript (progress polling, copy button);
+every page works without it. The routes call the same submission helpers and
+job layer as the API (``service.api.services``, ``service.jobs``), never the API
+over HTTP. Login puts the key's id (never the key) in a signed session cookie;
+every POST form carries a CSRF token tied to the session.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import jinja2
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+
+from service.api.services import Services, secret_key, submit_archive_add, submit_check
+from service.api.uploads import form_bool, read_form
+from service.auth import ApiKey
+from service.errors import FirstseenError, NotFound
+from service.jobs import Job, claim_review, evidence_jpeg_for, timeline_png_for
+from service.models import ArchiveMetadata
+
+__all__ = ["install_web"]
+
+HERE = Path(__file__).parent
+SESSION_MAX_AGE_S = 12 * 3600
+
+VERDICT_WORDS = {
+    "recycled": "Recycled footage",
+    "misattributed": "Misattributed footage",
+    "seen_before": "Seen before",
+    "no_prior_match": "No earlier copy found",
+}
+
+templates = Jinja2Templates(env=jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined))
+
+router = APIRouter(include_in_schema=False)
+
+
+class LoginRequired(Exception):
+    """Raised by web dependencies: answered with a redirect to the login form."""
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def _csrf(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def _key(request: Request, services: Services) -> ApiKey | None:
+    key_id = request.session.get("kid")
+    if not isinstance(key_id, int):
+        return None
+    return services.keys.active(key_id)
+
+
+def _logged_in(request: Request, services: ServicesDep) -> ApiKey:
+    key = _key(request, services)
+    if key is None:
+        raise LoginRequired
+    return key
+
+
+WebKey = Annotated[ApiKey, Depends(_logged_in)]
+
+
+def _page(request: Request, name: str, key: ApiKey | None, status: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"key": key, "csrf": _csrf(request), **context},
+                                      status_code=status)
+
+
+async def _posted_form(request: Request, services: Services) -> tuple[dict[str, str], Path | None]:
+    fields, upload = await read_form(request, services)
+    if not hmac.compare_digest(fields.get("csrf", ""), str(request.session.get("csrf", ""))):
+        if upload is not None:
+            upload.unlink(missing_ok=True)
+        raise PermissionError("the form expired or did not come from this site; reload the page and try again")
+    return fields, upload
+
+
+def _rate_limited(services: Services, key: ApiKey) -> str | None:
+    retry = services.limiter.hit(key.id)
+    return None if retry is None else f"too many requests with this key; try again in {retry} s"
+
+
+# -- login -----------------------------------------------------------------
+@router.get("/", response_class=HTMLResponse, name="web_home")
+def home(request: Request, services: ServicesDep) -> HTMLResponse:
+    key = _key(request, services)
+    if key is None:
+        return _page(request, "login.html", None, error=None)
+    recent = [j for j in services.jobs.list(kind="check", limit=50) if j.owner == key.actor][:10]
+    return _page(request, "index.html", key, error=None, recent=recent, form={})
+
+
+@router.post("/login", name="web_login")
+async def login(request: Request, services: ServicesDep) -> Response:
+    try:
+        fields, _ = await _posted_form(request, services)
+    except PermissionError as exc:
+        return _page(request, "login.html", None, status=403, error=str(exc))
+    key = await run_in_threadpool(services.keys.authenticate, fields.get("key", "").strip())
+    if key is None:
+        return _page(request, "login.html", None, status=401, error="That key is unknown or revoked.")
+    request.session.clear()
+    request.session["kid"] = key.id
+    request.session["csrf"] = secrets.token_urlsafe(32)  # a new session, a new token
+    return RedirectResponse(request.url_for("web_home").path, status_code=303)
+
+
+@router.post("/logout", name="web_logout")
+async def logout(request: Request, services: ServicesDep) -> Response:
+    try:
+        await _posted_form(request, services)
+    except PermissionError as exc:
+        return _page(request, "login.html", None, status=403, error=str(exc))
+    request.session.clear()
+    return RedirectResponse(request.url_for("web_home").path, status_code=303)
+
+
+# -- checks ----------------------------------------------------------------
+@router.post("/check", name="web_submit_check")
+async def submit(request: Request, services: ServicesDep, key: WebKey) -> Response:
+    fields: dict[str, str] = {}
+    try:
+        fields, upload = await _posted_form(request, services)
+        limited = _rate_limited(services, key)
+        if limited:
+            return _page(request, "index.html", key, status=429, error=limited, recent=[], form=fields)
+        url = fields.get("url", "").strip() or None
+        if upload is not None and url:
+            url = None  # a chosen file wins over a pasted link
+        job, _ = await run_in_threadpool(
+            lambda: submit_check(services, key, url=url, upload=upload, claimed_date=fields.get("claimed_date"),
+                                 claimed_location=fields.get("claimed_location"),
+                                 claimed_event=fields.get("claimed_event"),
+                                 remember=form_bool(fields, "remember", False)))
+    except PermissionError as exc:
+        return _page(request, "index.html", key, status=403, error=str(exc), recent=[], form=fields)
+    except FirstseenError as exc:
+        from service.api.errors import status_for
+
+        return _page(request, "index.html", key, status=status_for(exc), error=str(exc), recent=[], form=fields)
+    return RedirectResponse(request.url_for("web_check", job_id=job.id).path, status_code=303)
+
+
+def _job(services: Services, job_id: str, kind: str) -> Job:
+    job = services.jobs.get(job_id)
+    if job.kind != kind:
+        raise NotFound(f"no {kind} {job_id}")
+    return job
+
+
+@router.get("/checks/{job_id}", response_class=HTMLResponse, name="web_check")
+def check_page(request: Request, job_id: str, services: ServicesDep, key: WebKey) -> HTMLResponse:
+    job = _job(services, job_id, "check")
+    if job.state != "done":
+        return _page(request, "progress.html", key, job=job, title="Checking the video",
+                     status_url=request.url_for("web_job_status", job_id=job.id).path,
+                     done_url=request.url_for("web_check", job_id=job.id).path)
+    return _page(request, "report.html", key, job=job, view=_report_view(request, job))
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse, name="web_job")
+def job_page(request: Request, job_id: str, services: ServicesDep, key: WebKey) -> Response:
+    job = services.jobs.get(job_id)
+    if job.kind == "check":
+        return RedirectResponse(request.url_for("web_check", job_id=job.id).path, status_code=303)
+    done_url = request.url_for("web_archive").path
+    if job.state == "done" and job.kind == "archive_add":
+        return RedirectResponse(f"{done_url}?added={job.result['id']}", status_code=303)
+    return _page(request, "progress.html", key, job=job, title="Adding to the archive",
+                 status_url=request.url_for("web_job_status", job_id=job.id).path,
+                 done_url=request.url_for("web_job", job_id=job.id).path)
+
+
+@router.get("/jobs/{job_id}/status.json", name="web_job_status")
+def job_status(job_id: str, services: ServicesDep, _key: WebKey) -> JSONResponse:
+    job = services.jobs.get(job_id)
+    return JSONResponse({"status": job.state, "progress": round(job.progress, 3), "stage": job.stage,
+                         "error": job.error})
+
+
+@router.get("/checks/{job_id}/evidence/{n}.jpg", name="web_evidence")
+def evidence(job_id: str, n: int, services: ServicesDep, _key: WebKey) -> Response:
+    job = _job(services, job_id, "check")
+    return Response(evidence_jpeg_for(services.pipeline, job, n), media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.get("/checks/{job_id}/timeline.png", name="web_timeline")
+def timeline(job_id: str, services: ServicesDep, _key: WebKey) -> Response:
+    job = _job(services, job_id, "check")
+    return Response(timeline_png_for(services.pipeline, job), media_type="image/png")
+
+
+def _fmt_s(seconds: float) -> str:
+    m, s = divmod(max(0.0, seconds), 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def _report_view(request: Request, job: Job) -> dict[str, Any]:
+    """What the report template shows, in plain words and percentages."""
+    report = job.result
+    explanation, _, history = report["explanation"].partition(" History: ")
+    durations = {i["id"]: i["duration"] for i in report["footage"]}
+    query_len = report["source"].get("duration") or max(
+        [s["query_end"] for m in report["matches"] for s in m["segments"]] or [1.0])
+    matches, n = [], 0
+    for m in report["matches"]:
+        archive_len = durations.get(m["archive_id"]) or max([s["archive_end"] for s in m["segments"]] or [1.0])
+        segments = []
+        for s in m["segments"]:
+            segments.append({
+                "n": n,
+                "evidence_url": request.url_for("web_evidence", job_id=job.id, n=n).path,
+                "query": f"{_fmt_s(s['query_start'])}–{_fmt_s(s['query_end'])}",
+                "archive": f"{_fmt_s(s['archive_start'])}–{_fmt_s(s['archive_end'])}",
+                "q_left": 100 * s["query_start"] / query_len,
+                "q_width": max(1.0, 100 * (s["query_end"] - s["query_start"]) / query_len),
+                "a_left": 100 * s["archive_start"] / archive_len,
+                "a_width": max(1.0, 100 * (s["archive_end"] - s["archive_start"]) / archive_len),
+                "speed": s["speed"],
+            })
+            n += 1
+        matches.append({**m, "segment_views": segments, "query_len": _fmt_s(query_len),
+                        "archive_len": _fmt_s(archive_len)})
+    review = claim_review(job, str(request.url_for("web_check", job_id=job.id)))
+    return {
+        "verdict": report["verdict"],
+        "verdict_words": VERDICT_WORDS[report["verdict"]],
+        "explanation": explanation,
+        "history": history,
+        "earliest": report["earliest"],
+        "matches": matches,
+        "source": report["source"],
+        "claims": report["claims"],
+        "checked_at": report["checked_at"],
+        "claimreview": json.dumps(review, ensure_ascii=False, indent=2),
+        "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report["matches"] else None,
+    }
+
+
+# -- archive (editors) -------------------------------------------------------
+@router.get("/archive", response_class=HTMLResponse, name="web_archive")
+def archive_page(request: Request, services: ServicesDep, key: WebKey, q: str | None = None,
+                 added: int | None = None, offset: int = 0) -> HTMLResponse:
+    if not key.can("editor"):
+        return _page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
+    items = services.pipeline.store.list(limit=51, offset=max(0, offset), q=(q or "").strip()[:200] or None)
+    return _page(request, "archive.html", key, items=items[:50], more=len(items) > 50, q=q or "", added=added,
+                 offset=max(0, offset), error=None, form={})
+
+
+@router.post("/archive", name="web_archive_add")
+async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> Response:
+    if not key.can("editor"):
+        return _page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
+    fields: dict[str, str] = {}
+    try:
+        fields, upload = await _posted_form(request, services)
+        limited = _rate_limited(services, key)
+        if limited:
+            raise PermissionError(limited)
+        url = fields.get("url", "").strip() or None
+        if upload is not None:
+            url = None
+        meta = ArchiveMetadata(**{f: fields.get(f) or None for f in (
+            "title", "published", "location", "event", "source_url", "notes", "factcheck_url")})
+        job, _ = await run_in_threadpool(lambda: submit_archive_add(services, key, meta, url=url, upload=upload))
+    except (PermissionError, FirstseenError) as exc:
+        items = services.pipeline.store.list(limit=50)
+        return _page(request, "archive.html", key, status=400, items=items, more=False, q="", added=None,
+                     offset=0, error=str(exc), form=fields)
+    return RedirectResponse(request.url_for("web_job", job_id=job.id).path, status_code=303)
+
+
+def install_web(app: FastAPI, services: Services) -> None:
+    """Mount the form, its static files and the session cookie on ``app``."""
+
+    async def login_required(request: Request, _exc: Exception) -> Response:
+        if request.method == "GET" and not request.url.path.endswith((".jpg", ".png", ".json")):
+            return RedirectResponse(request.url_for("web_home").path, status_code=303)
+        return JSONResponse({"error": {"code": "unauthorized", "message": "log in first"}}, status_code=401)
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(services.settings),  # type: ignore[arg-type]
+                       session_cookie="firstseen_session", max_age=SESSION_MAX_AGE_S, same_site="lax")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(router)
