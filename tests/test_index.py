@@ -31,15 +31,22 @@ def _clustered_fingerprint(rng: np.random.Generator, frames: int) -> VideoFinger
     return VideoFingerprint("phash-8x8", ALL_VIEWS, np.arange(frames, dtype=np.float32) / 2, hashes, frames / 2)
 
 
+@pytest.mark.parametrize("pointer_bits", [21, 12], ids=["slot-pointers", "block-pointers"])
 @pytest.mark.parametrize("radius", [0, 5, 8, 14])
-def test_multi_index_hashing_equals_exact_scan(radius: int) -> None:
+def test_multi_index_hashing_equals_exact_scan(radius: int, pointer_bits: int) -> None:
     rng = np.random.default_rng(radius)
-    exact, fast = ExactIndex(), MultiIndexHashIndex()
+    exact, fast = ExactIndex(), MultiIndexHashIndex(pointer_bits)
     fps = {i: _clustered_fingerprint(rng, 80) for i in range(1, 30)}
+    blank = fps[7].hashes.copy()  # blank views are never stored or returned
+    blank[::3, 1:] = 0
+    blank[-5:] = 0
+    fps[7] = VideoFingerprint("phash-8x8", ALL_VIEWS, fps[7].times, blank, fps[7].duration)
     for i, fp in fps.items():
         exact.add(i, fp)
         fast.add(i, fp)
     fast.compact()  # most items in the tables, a few in the delta:
+    if pointer_bits < 21:
+        assert fast._shift > 0, "the archive must be big enough for block pointers"
     for i in range(30, 34):
         fps[i] = _clustered_fingerprint(rng, 40)
         exact.add(i, fps[i])
@@ -47,7 +54,8 @@ def test_multi_index_hashing_equals_exact_scan(radius: int) -> None:
     exact.remove(3)
     fast.remove(3)
     queries = fps[5].hashes[::7, 0] ^ (np.uint64(1) << rng.integers(0, 64, 12).astype(np.uint64))
-    queries = np.concatenate([queries, fps[31].hashes[::9, ALL_VIEWS.index("c80_11")], fps[3].hashes[:4, 0]])
+    queries = np.concatenate([queries, fps[31].hashes[::9, ALL_VIEWS.index("c80_11")], fps[3].hashes[:4, 0],
+                              fps[7].hashes[1::3, 2], np.asarray([0b111, 1 << 40], dtype=np.uint64)])
 
     def as_set(h: object) -> set[tuple[int, ...]]:
         return set(zip(h.query_row.tolist(), h.item_id.tolist(), h.frame.tolist(), h.view.tolist(),
@@ -57,7 +65,7 @@ def test_multi_index_hashing_equals_exact_scan(radius: int) -> None:
     assert expected, "the query set must have neighbours"
     assert as_set(fast.search(queries, radius)) == expected
     assert 3 not in {k[1] for k in as_set(fast.search(queries, radius))}
-    items = {5, 31, 3}
+    items = {5, 31, 3, 7}
     assert as_set(fast.search_items(queries, radius, items)) == as_set(exact.search_items(queries, radius, items))
 
 
