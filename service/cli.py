@@ -559,6 +559,25 @@ def serve(
 # --- end of keys and serve ------------------------------------------------------
 
 
+# --- worker (issue 5: distributed jobs on Redis) --------------------------------
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 1,
+) -> None:
+    """Run checks and archive additions queued on Redis (FIRSTSEEN_REDIS_URL) until stopped."""
+    settings = Settings()
+    if not settings.redis_url:
+        _fail("firstseen worker needs FIRSTSEEN_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+    if threads < 1:
+        _fail("use --threads ≥ 1")
+    from service.queue_redis import run_worker
+
+    logging.getLogger("service.queue_redis").setLevel(logging.INFO)
+    settings.ensure_dirs()
+    _run(lambda: run_worker(settings, threads))
+# --- end of worker ----------------------------------------------------------------
+
+
 @app.callback()
 def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,

@@ -45,7 +45,10 @@ class Settings(BaseSettings):
     sample_fps: float = 2.0
 
     # --- service
-    redis_url: str | None = None
+    redis_url: str | None = None  # set: jobs go to Redis for `firstseen worker` processes (service.queue_redis)
+    redis_namespace: str = "firstseen"  # prefix of every Redis key, so deployments can share one Redis
+    # A worker silent this long counts as dead and its unfinished job goes back on the queue.
+    worker_heartbeat_timeout_s: float = 10.0
     rate_limit_per_minute: int = 120
     max_upload_bytes: int = 512 * 1024**2
     secret_key: str | None = None

@@ -20,7 +20,8 @@ from service.api.routes import api_router
 from service.api.services import Services
 from service.api.uploads import BodyLimit
 from service.auth import KeyStore, RateLimiter
-from service.jobs import InProcessQueue, JobQueue, JobStore, resume_unfinished
+from service.jobs import JobQueue, JobStore, resume_unfinished
+from service.queue_redis import queue_for
 from service.settings import Settings
 
 __all__ = ["create_app"]
@@ -43,7 +44,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
     services = Services(
         settings=settings, pipeline=pipeline, jobs=JobStore(engine), keys=KeyStore(engine),
         limiter=RateLimiter(settings.rate_limit_per_minute),
-        queue=queue if queue is not None else InProcessQueue(settings, workers=workers),
+        queue=queue if queue is not None else queue_for(settings, workers),  # Redis when redis_url is set
     )
 
     @asynccontextmanager

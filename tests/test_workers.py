@@ -1,0 +1,120 @@
+"""Two ``firstseen worker`` processes on real Redis and PostgreSQL: killing one mid-job loses nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from service.jobs import JobStore
+from service.pipeline import Pipeline
+from service.queue_redis import RedisQueue, queue_for
+from service.settings import Settings
+from tests.conftest import PG_ADMIN_URL, Media, fresh_pg_database
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+REDIS_URL = os.environ.get("FIRSTSEEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
+HEARTBEAT_TIMEOUT_S = 3.0
+DEADLINE_S = 150.0
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Iterator[Settings]:
+    """Settings every process shares: a fresh PostgreSQL database and a Redis namespace of this test's own."""
+    namespace = f"fs-test-{uuid.uuid4().hex[:10]}"
+    client = redis.Redis.from_url(REDIS_URL)
+    with fresh_pg_database(PG_ADMIN_URL) as url:
+        try:
+            yield Settings(home=tmp_path / "home", database_url=url, redis_url=REDIS_URL,
+                           redis_namespace=namespace, worker_heartbeat_timeout_s=HEARTBEAT_TIMEOUT_S)
+        finally:
+            keys = list(client.scan_iter(f"{namespace}:*"))
+            if keys:
+                client.delete(*keys)
+            client.close()
+
+
+def _start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "FIRSTSEEN_HOME": str(settings.home), "FIRSTSEEN_DATABASE_URL": str(settings.database_url),
+           "FIRSTSEEN_REDIS_URL": str(settings.redis_url), "FIRSTSEEN_REDIS_NAMESPACE": settings.redis_namespace,
+           "FIRSTSEEN_WORKER_HEARTBEAT_TIMEOUT_S": str(settings.worker_heartbeat_timeout_s)}
+    firstseen = Path(sys.executable).with_name("firstseen")
+    with log_path.open("wb") as log:
+        return subprocess.Popen([str(firstseen), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _started(log_path: Path) -> list[str]:
+    return re.findall(r"running job (\w+)", log_path.read_text(errors="replace"))
+
+
+def _completed(log_path: Path) -> list[str]:
+    return re.findall(r"completed job (\w+): done", log_path.read_text(errors="replace"))
+
+
+def test_killed_worker_loses_no_job_and_every_job_completes_once(shared: Settings, media: Media,
+                                                                 tmp_path: Path) -> None:
+    with Pipeline.from_settings(shared) as pipeline:  # the schema exists before the workers race to create it
+        jobs = JobStore(pipeline.store.engine)
+        logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+        workers = [_start_worker(shared, path) for path in logs]
+        queue = queue_for(shared)  # what the API uses: Redis because redis_url is set
+        assert isinstance(queue, RedisQueue)
+        try:
+            clips = [media.original, media.other, media.unrelated, media.reencode, media.excerpt_240p,
+                     media.compilation]
+            ids = [jobs.create("check", {"source": str(clip), "remember": True})[0].id for clip in clips]
+            for job_id in ids:
+                queue.enqueue(job_id)
+                queue.enqueue(job_id)  # a second enqueue of a queued job is a no-op
+
+            # SIGKILL worker A while it is in the middle of a job.
+            victim, victim_log = workers[0], logs[0]
+            started = time.monotonic()
+            killed_job = None
+            while killed_job is None:
+                assert time.monotonic() - started < DEADLINE_S, "worker A never ran a job"
+                for job_id in _started(victim_log):
+                    job = jobs.get(job_id)
+                    if job.state == "running" and job.progress > 0.05 and job_id not in _completed(victim_log):
+                        victim.send_signal(signal.SIGKILL)
+                        victim.wait(10)
+                        killed_job = job_id
+                        break
+                time.sleep(0.02)
+
+            while not all(jobs.get(job_id).finished for job_id in ids):
+                assert time.monotonic() - started < DEADLINE_S, [jobs.get(i).state for i in ids]
+                assert workers[1].poll() is None, logs[1].read_text()
+                time.sleep(0.2)
+        finally:
+            queue.stop()
+            for proc in workers:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in workers:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+        assert [jobs.get(job_id).state for job_id in ids] == ["done"] * len(ids)
+        completions = Counter(_completed(logs[0]) + _completed(logs[1]))
+        assert completions == Counter(ids), completions  # each job completed exactly once
+        assert killed_job not in _completed(logs[0])
+        assert killed_job in _completed(logs[1])
+        assert jobs.get(killed_job).attempts == 2
+        observed = [item for item in pipeline.store.list() if item.kind == "observed"]
+        assert len(observed) == len(ids), "each check is remembered once"
+        assert workers[1].returncode == 0, logs[1].read_text()
