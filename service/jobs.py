@@ -96,7 +96,7 @@ def _now() -> str:
 class Job:
     id: str
     kind: str
-    state: str
+    state: JobState
     progress: float
     stage: str
     payload: dict[str, Any]
@@ -170,8 +170,8 @@ class JobStore:
             raise NotFound(f"no job {job_id}")
         return _row_to_job(row)
 
-    def list(self, kind: str | None = None, states: Iterable[str] | None = None, limit: int = 100,
-             offset: int = 0) -> list[Job]:
+    def recent(self, kind: str | None = None, states: Iterable[str] | None = None, limit: int = 100,
+               offset: int = 0) -> list[Job]:
         stmt = jobs.select().order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit).offset(offset)
         if kind:
             stmt = stmt.where(jobs.c.kind == kind)
@@ -231,12 +231,13 @@ def error_code(exc: FirstseenError) -> str:
 
 # -- running a job ---------------------------------------------------------
 def _progress_writer(store: JobStore, job_id: str) -> Callable[[float, str], None]:
-    last = {"at": 0.0, "stage": ""}
+    last_at, last_stage = 0.0, ""
 
     def write(fraction: float, stage: str) -> None:
+        nonlocal last_at, last_stage
         now = time.monotonic()
-        if stage != last["stage"] or now - float(last["at"]) >= PROGRESS_WRITE_EVERY_S:
-            last["at"], last["stage"] = now, stage
+        if stage != last_stage or now - last_at >= PROGRESS_WRITE_EVERY_S:
+            last_at, last_stage = now, stage
             store.progress(job_id, fraction, stage)
 
     return write
@@ -398,7 +399,7 @@ def evidence_jpeg_for(pipeline: Any, job: Job, n: int) -> bytes:
     pairs = _segments(report)
     if not 0 <= n < len(pairs):
         raise NotFound(f"check {job.id} has no evidence picture {n}")
-    cached = pipeline.settings.evidence_dir / f"{job.id}-{n}.jpg"
+    cached: Path = pipeline.settings.evidence_dir / f"{job.id}-{n}.jpg"
     if cached.is_file():
         return cached.read_bytes()
     match, seg = pairs[n]

@@ -62,7 +62,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
                   docs_url="/docs", redoc_url=None)
     app.state.services = services
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     app.include_router(api_router, prefix="/api/v1")
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")

@@ -110,7 +110,7 @@ def home(request: Request, services: ServicesDep) -> HTMLResponse:
     key = _key(request, services)
     if key is None:
         return _page(request, "login.html", None, error=None)
-    recent = [j for j in services.jobs.list(kind="check", limit=50) if j.owner == key.actor][:10]
+    recent = [j for j in services.jobs.recent(kind="check", limit=50) if j.owner == key.actor][:10]
     return _page(request, "index.html", key, error=None, recent=recent, form={})
 
 
@@ -305,7 +305,7 @@ def install_web(app: FastAPI, services: Services) -> None:
         return JSONResponse({"error": {"code": "unauthorized", "message": "log in first"}}, status_code=401)
 
     app.add_exception_handler(LoginRequired, login_required)
-    app.add_middleware(SessionMiddleware, secret_key=secret_key(services.settings),  # type: ignore[arg-type]
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(services.settings),
                        session_cookie="firstseen_session", max_age=SESSION_MAX_AGE_S, same_site="lax")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)

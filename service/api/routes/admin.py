@@ -33,4 +33,5 @@ def revoke_key(key_id: int, services: ServicesDep, _key: AdminKey) -> KeyOut:
 def audit_log(services: ServicesDep, _key: AdminKey,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
               offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
-    return services.pipeline.store.audit_log(limit=limit, offset=offset)
+    entries: list[dict[str, Any]] = services.pipeline.store.audit_log(limit=limit, offset=offset)
+    return entries

@@ -41,6 +41,7 @@ CHECK_BODY: dict[str, Any] = {
              summary="Check a link (JSON) or an uploaded file (multipart)")
 async def create_check(request: Request, response: Response, services: ServicesDep, key: ReaderKey,
                        idempotency_key: IdempotencyKey = None) -> JobCreated:
+    claimed: Claimed
     if media_type(request) == "application/json":
         body = await json_body(request, CheckRequest)
         url, upload, claimed = body.url, None, body
