@@ -123,6 +123,8 @@ def archive_digest(settings: Settings) -> str:
 
     from service.archive.store import create_db_engine, metadata
 
+    if not settings.database_url and not (settings.home / "archive.sqlite3").exists():
+        return "no archive yet"
     engine = create_db_engine(settings.resolved_database_url)
     digest = hashlib.sha256()
     with engine.connect() as conn:

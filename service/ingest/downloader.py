@@ -147,7 +147,7 @@ class LocalOrYtDlpDownloader:
         }
 
     def _fetch_url(self, url: str, progress: ProgressFn | None) -> SourceInfo:
-        from service.ingest.safety import check_url, guarded_youtube_dl, unwrap_refusal
+        from service.ingest.safety import check_url, guarded_youtube_dl, release_responses, unwrap_refusal
 
         allow = self.settings.allow_hosts
         check_url(url, allow)
@@ -181,6 +181,7 @@ class LocalOrYtDlpDownloader:
             raise
         except Exception as exc:  # yt-dlp wraps everything in DownloadError
             shutil.rmtree(tmp, ignore_errors=True)
+            release_responses(exc)
             refusal = unwrap_refusal(exc)
             if refusal is not None:
                 raise refusal from None

@@ -58,7 +58,7 @@ def _entry(raw: dict[str, Any], channel: str | None) -> ListedEntry | None:
 def list_source(url: str, settings: Settings, max_items: int = 500) -> SourceListing:
     """Enumerate ``url`` (newest entries as the site orders them), at most ``max_items``."""
     from service.ingest.downloader import _clean_message, _YtDlpLogger
-    from service.ingest.safety import check_url, guarded_youtube_dl, unwrap_refusal
+    from service.ingest.safety import check_url, guarded_youtube_dl, release_responses, unwrap_refusal
 
     check_url(url, settings.allow_hosts)
     params = {
@@ -77,6 +77,7 @@ def list_source(url: str, settings: Settings, max_items: int = 500) -> SourceLis
     except FirstseenError:
         raise
     except Exception as exc:
+        release_responses(exc)
         refusal = unwrap_refusal(exc)
         if refusal is not None:
             raise refusal from None

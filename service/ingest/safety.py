@@ -1,0 +1,242 @@
+"""Link safety: never fetch from an address inside the network we run in (SSRF guard).
+
+Part of ingest (link → **ingest** → decode …). A service that downloads whatever
+link it is given can be pointed at cloud metadata (169.254.169.254), a database
+port on loopback or a router page. Two layers keep it out:
+
+1. ``check_url`` before anything is fetched: only http(s); the host (names,
+   and every IPv4 spelling — decimal ``2130706433``, octal ``0177.1``, hex
+   ``0x7f.1`` — and IPv6, including IPv4-mapped, 6to4 and NAT64 forms) is
+   resolved and every address must be public, gives a clear one-line refusal.
+2. ``guarded_youtube_dl``: a ``YoutubeDL`` whose only request handler is
+   yt-dlp's urllib one, and whose every socket (the first request, each
+   redirect, each media request) goes through ``_guarded_create_connection``,
+   which resolves the host, refuses non-public addresses and connects to the
+   vetted address itself — so a DNS answer cannot change between check and
+   connect (rebinding).
+
+``Settings.allow_hosts`` lists hostnames or CIDR networks that are exempt, for
+tests on loopback and private deployments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from service.errors import FetchFailed, FetchRefused
+
+__all__ = ["LinkPolicy", "check_url", "guarded_youtube_dl", "release_responses", "unwrap_refusal"]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[IPAddress]]
+
+ALLOWED_SCHEMES = ("http", "https")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known prefix: last 32 bits are an IPv4 address
+METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
+            ipaddress.ip_address("100.100.100.200")}
+
+
+def system_resolver(host: str, port: int) -> list[IPAddress]:
+    try:
+        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchFailed(f"cannot resolve host {host}: {getattr(exc, 'strerror', None) or exc}") from None
+    out: list[IPAddress] = []
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if ip not in out:
+            out.append(ip)
+    if not out:
+        raise FetchFailed(f"cannot resolve host {host}")
+    return out
+
+
+def parse_ip_literal(host: str) -> IPAddress | None:
+    """The address a host string denotes by itself, in any spelling browsers and libc accept."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    # inet_aton accepts the legacy forms: 2130706433, 0177.0.0.1, 0x7f.1, 127.1
+    if host and all(part for part in host.split(".")) and all(c in "0123456789abcdefxABCDEFX." for c in host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def why_not_public(ip: IPAddress) -> str | None:
+    """None for a public unicast address, else what kind of address it is."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (
+            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in NAT64 else None)
+        if embedded is not None:
+            reason = why_not_public(embedded)
+            return f"{reason} (inside IPv6 {ip})" if reason else None
+        if ip.teredo:
+            return "a Teredo tunnel address"
+    if ip in METADATA:
+        return "the cloud metadata address"
+    for attr, label in (("is_loopback", "a loopback address"), ("is_link_local", "a link-local address"),
+                        ("is_multicast", "a multicast address"), ("is_unspecified", "an unspecified address"),
+                        ("is_private", "a private address"), ("is_reserved", "a reserved address")):
+        if getattr(ip, attr):
+            return label
+    if not ip.is_global:
+        return "a non-public (shared or special-purpose) address"
+    return None
+
+
+@dataclass(frozen=True)
+class LinkPolicy:
+    """Which hosts may be fetched: public addresses, plus the allow-list."""
+
+    allow_hosts: tuple[str, ...] = ()
+    resolver: Resolver = system_resolver
+
+    @classmethod
+    def of(cls, allow_hosts: Sequence[str] | LinkPolicy | None) -> LinkPolicy:
+        if isinstance(allow_hosts, LinkPolicy):
+            return allow_hosts
+        return cls(tuple(h.strip().lower() for h in allow_hosts or () if h.strip()))
+
+    def _networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        nets = []
+        for entry in self.allow_hosts:
+            with contextlib.suppress(ValueError):
+                nets.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        return nets
+
+    def vet(self, host: str, port: int, url: str) -> list[IPAddress]:
+        """Addresses of ``host`` that may be connected to; FetchRefused if any is off-limits."""
+        host = host.lower().rstrip(".")
+        if not host:
+            raise FetchRefused(f"refused {url}: the link has no host")
+        literal = parse_ip_literal(host)
+        addresses = [literal] if literal is not None else self.resolver(host, port)
+        if host in self.allow_hosts:
+            return addresses
+        nets = self._networks()
+        for ip in addresses:
+            if any(ip.version == net.version and ip in net for net in nets):
+                continue
+            reason = why_not_public(ip)
+            if reason:
+                shown = host if literal is None else str(ip)
+                via = f" ({host} resolves to {ip})" if literal is None else ""
+                raise FetchRefused(f"refused {url}: {shown} is {reason}{via}; only public addresses are fetched")
+        return addresses
+
+
+def check_url(url: str, allow_hosts: Sequence[str] | LinkPolicy | None = ()) -> list[IPAddress]:
+    """Refuse a link before any connection: wrong scheme, or a host that is not public."""
+    policy = LinkPolicy.of(allow_hosts)
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise FetchRefused(f"refused {url}: not a valid link ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        raise FetchRefused(f"refused {url}: only http and https links are fetched, not {scheme or 'this'}:")
+    return policy.vet(parts.hostname or "", port or (443 if scheme == "https" else 80), url)
+
+
+# -- the socket-level guard inside yt-dlp ------------------------------------------------------
+
+_ACTIVE: contextvars.ContextVar[LinkPolicy | None] = contextvars.ContextVar("firstseen_link_policy", default=None)
+_installed = False
+
+
+def _install() -> None:
+    """Route yt-dlp's urllib connections through the guard (once per process)."""
+    global _installed
+    if _installed:
+        return
+    from yt_dlp.networking import _urllib
+
+    original = _urllib.create_connection
+
+    def _guarded_create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        policy = _ACTIVE.get()
+        if policy is None:
+            return original(address, *args, **kwargs)
+        host, port = address
+        vetted = policy.vet(str(host), int(port), f"{host}:{port}")
+        last: OSError | None = None
+        for ip in vetted:
+            try:
+                return original((str(ip), port), *args, **kwargs)
+            except OSError as exc:
+                last = exc
+        raise last or OSError(f"cannot connect to {host}")
+
+    _urllib.create_connection = _guarded_create_connection
+    _installed = True
+
+
+@contextlib.contextmanager
+def guarded_youtube_dl(params: dict[str, Any], allow_hosts: Sequence[str] | LinkPolicy | None = ()) -> Iterator[Any]:
+    """A YoutubeDL whose every connection (redirects included) passes the link policy."""
+    from yt_dlp import YoutubeDL
+    from yt_dlp.networking._urllib import UrllibRH
+
+    _install()
+
+    class GuardedYoutubeDL(YoutubeDL):  # type: ignore[misc]
+        def build_request_director(self, handlers: Any, preferences: Any = None) -> Any:
+            # Only the urllib handler: its sockets go through the guard; others (requests,
+            # curl_cffi, websockets) open connections we cannot see.
+            return super().build_request_director([h for h in handlers if h is UrllibRH], preferences)
+
+    safe_params = {**params, "enable_file_urls": False, "external_downloader": {}, "hls_prefer_native": True}
+    token = _ACTIVE.set(LinkPolicy.of(allow_hosts))
+    try:
+        with GuardedYoutubeDL(safe_params) as ydl:
+            yield ydl
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """Every exception yt-dlp wrapped inside ``exc`` (causes, contexts, exc_info, handler errors)."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        cur = stack.pop()
+        if cur is None or id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        yield cur
+        exc_info = getattr(cur, "exc_info", None)
+        if isinstance(exc_info, tuple) and len(exc_info) > 1 and isinstance(exc_info[1], BaseException):
+            stack.append(exc_info[1])
+        for attr in ("reason", "cause", "__cause__", "__context__"):
+            nxt = getattr(cur, attr, None)
+            if isinstance(nxt, BaseException):
+                stack.append(nxt)
+        # yt-dlp's NoSupportingHandlers keeps what each request handler raised in lists
+        for attr in ("unexpected_errors", "unsupported_errors"):
+            stack.extend(e for e in getattr(cur, attr, None) or () if isinstance(e, BaseException))
+
+
+def unwrap_refusal(exc: BaseException) -> FetchRefused | None:
+    """The FetchRefused that yt-dlp wrapped (DownloadError, URLError …), if there is one."""
+    return next((e for e in _chain(exc) if isinstance(e, FetchRefused)), None)
+
+
+def release_responses(exc: BaseException) -> None:
+    """Close HTTP responses that yt-dlp's errors hold on to (a 404 keeps its socket open otherwise)."""
+    for e in _chain(exc):
+        response = getattr(e, "response", None)
+        with contextlib.suppress(Exception):
+            if response is not None and hasattr(response, "close"):
+                response.close()
