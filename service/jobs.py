@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import logging
 import queue as queue_mod
+import shutil
 import threading
 import time
 import uuid
@@ -264,7 +265,24 @@ def run_job(pipeline: Any, job_id: str) -> Job:
         store.fail(job_id, "internal error while running the job", "internal")
     else:
         store.finish(job_id, result)
-    return store.get(job_id)
+    finished = store.get(job_id)
+    _drop_upload(finished)
+    return finished
+
+
+def _drop_upload(job: Job) -> None:
+    """An uploaded file is kept only while something still needs it.
+
+    A failed job needs nothing; an archived or remembered upload has its own copy under
+    ``home/media``; a check kept out of the archive keeps its upload for the evidence pictures.
+    """
+    if not job.payload.get("upload"):
+        return
+    path = Path(job.payload["source"])
+    if path.parent.parent.name != "uploads":
+        return
+    if job.state == "failed" or job.kind == "archive_add" or (job.result or {}).get("remembered_id"):
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _work(pipeline: Any, job: Job, progress: Callable[[float, str], None]) -> Any:
@@ -404,6 +422,9 @@ def evidence_jpeg_for(pipeline: Any, job: Job, n: int) -> bytes:
         return cached.read_bytes()
     match, seg = pairs[n]
     query_media = Path(report["source"]["media_path"])
+    if not query_media.is_file() and report.get("remembered_id"):  # the upload was dropped: use the kept copy
+        kept = pipeline.store.media_path(report["remembered_id"])
+        query_media = Path(kept) if kept else query_media
     archive_media = pipeline.store.media_path(match["archive_id"])
     if not query_media.is_file() or not archive_media or not Path(archive_media).is_file():
         raise NotFound(f"the media for evidence picture {n} of check {job.id} is no longer kept")

@@ -77,9 +77,12 @@ def test_editor_key_from_cli_upload_then_check_says_recycled_and_no_key_is_401(
             job = check.json()
             assert set(job) >= {"id", "status", "status_url"} and job["status"] == "queued"
             report = live.wait_job(c, job["status_url"])
-        assert report["status"] == "done" and report["progress"] == 1.0
-        assert report["report"]["verdict"] == "recycled"
-        assert set(report["report"]) == REPORT_KEYS  # exactly Report.to_dict(), as `firstseen check --json`
+            assert report["status"] == "done" and report["progress"] == 1.0
+            assert report["report"]["verdict"] == "recycled"
+            assert set(report["report"]) == REPORT_KEYS  # exactly Report.to_dict(), as `firstseen check --json`
+            # the upload was remembered, so its own copy was dropped; the evidence uses the archived one
+            assert report["report"]["remembered_id"] and not list((live.settings.home / "uploads").iterdir())
+            assert c.get(report["evidence"][0]).headers["content-type"] == "image/jpeg"
         assert httpx.get(f"{live.url}{job['status_url']}").status_code == 401
         assert httpx.post(f"{live.url}/api/v1/checks", json={"url": "https://example.org/v"}).status_code == 401
 
@@ -170,6 +173,7 @@ def test_archive_list_page_search_edit_delete_and_audit(live: LiveApp, media: Me
         other = r.json()["result"]
         assert other["location"] == "Mosul" and other["kind"] == "curated"
         assert ed.get(r.json()["status_url"]).json()["result"]["id"] == other["id"]
+        assert "other.mp4" not in [p.name for p in (live.settings.home / "uploads").glob("*/*")]
 
         page = rd.get("/api/v1/archive", params={"limit": 1})
         assert page.status_code == 200 and len(page.json()["items"]) == 1 and page.json()["next_offset"] == 1
@@ -293,15 +297,21 @@ def test_error_codes_have_one_shape(live: LiveApp) -> None:
               400, "bad_input")
 
 
-def test_upload_limit_413_and_rate_limit_429(tmp_path: Path, media: Media) -> None:
+def test_size_and_duration_limits_413_and_rate_limit_429(tmp_path: Path, media: Media) -> None:
     size = media.original.stat().st_size
-    with database_for_test() as db, serve(tmp_path / "home", db, max_upload_bytes=size // 4,
-                                          rate_limit_per_minute=4) as live, live.client("reader") as c:
-        too_big = c.post("/api/v1/checks", files={"file": ("big.mp4", media.original.read_bytes() * 2)})
+    with database_for_test() as db, serve(tmp_path / "home", db, max_upload_bytes=size * 3 // 2, max_duration_s=8,
+                                          rate_limit_per_minute=5) as live, live.client("reader") as c:
+        too_long = c.post("/api/v1/checks", files={"file": ("long.mp4", media.original.read_bytes())})
+        assert too_long.status_code == 202
+        failed = c.get(too_long.json()["status_url"], params={"wait": 60}).json()
+        assert failed["status"] == "failed" and failed["error"]["code"] == "too_large", failed
+        assert "duration" in failed["error"]["message"] or "long" in failed["error"]["message"]
+
+        too_big = c.post("/api/v1/checks", files={"file": ("big.mp4", media.original.read_bytes() * 3)})
         assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "too_large"
 
         def chunks() -> Iterator[bytes]:  # no Content-Length: stopped while streaming
-            data = media.original.read_bytes() * 2
+            data = media.original.read_bytes() * 3
             for i in range(0, len(data), 16384):
                 yield data[i:i + 16384]
 
@@ -309,9 +319,10 @@ def test_upload_limit_413_and_rate_limit_429(tmp_path: Path, media: Media) -> No
         streamed = c.post("/api/v1/checks", content=itertools.chain([head], chunks(), [b"\r\n--xyz--\r\n"]),
                           headers={"content-type": "multipart/form-data; boundary=xyz"})
         assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "too_large"
-        assert list((live.settings.home / "uploads").glob("*/*")) == []
-        statuses = [c.get("/api/v1/archive").status_code for _ in range(4)]
-        assert statuses[-1] == 429
+        assert list((live.settings.home / "uploads").glob("*/*")) == []  # nothing kept of any of them
+
+        statuses = [c.get("/api/v1/archive").status_code for _ in range(5)]
+        assert 429 in statuses and set(statuses[statuses.index(429):]) == {429}, statuses
         limited = c.get("/api/v1/archive")
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
         assert limited.json()["error"]["code"] == "rate_limited"

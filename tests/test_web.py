@@ -141,6 +141,9 @@ def test_login_csrf_and_roles_in_the_browser(live: LiveApp, browser: object, med
     page.click("#check-form button[type=submit]")
     assert "claimed_date" in page.inner_text(".error")
 
+    missing = page.goto(live.url + "/checks/0123")
+    assert missing.status == 404 and "no such check" in page.inner_text(".error")
+
     page.click("text=Log out")
     page.wait_for_selector("input[name=key]")
     assert page.goto(live.url + "/archive").url.rstrip("/") == live.url

@@ -174,7 +174,10 @@ def _job(services: Services, job_id: str, kind: str) -> Job:
 
 @router.get("/checks/{job_id}", response_class=HTMLResponse, name="web_check")
 def check_page(request: Request, job_id: str, services: ServicesDep, key: WebKey) -> HTMLResponse:
-    job = _job(services, job_id, "check")
+    try:
+        job = _job(services, job_id, "check")
+    except NotFound:
+        return _page(request, "error.html", key, status=404, message="There is no such check.")
     if job.state != "done":
         return _page(request, "progress.html", key, job=job, title="Checking the video",
                      status_url=request.url_for("web_job_status", job_id=job.id).path,
@@ -184,7 +187,10 @@ def check_page(request: Request, job_id: str, services: ServicesDep, key: WebKey
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse, name="web_job")
 def job_page(request: Request, job_id: str, services: ServicesDep, key: WebKey) -> Response:
-    job = services.jobs.get(job_id)
+    try:
+        job = services.jobs.get(job_id)
+    except NotFound:
+        return _page(request, "error.html", key, status=404, message="There is no such job.")
     if job.kind == "check":
         return RedirectResponse(request.url_for("web_check", job_id=job.id).path, status_code=303)
     done_url = request.url_for("web_archive").path
