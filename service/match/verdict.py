@@ -81,18 +81,24 @@ def _claim(item: ArchiveItem) -> str | None:
     return item.location or item.event
 
 
+def _when(item: ArchiveItem) -> str:
+    d = item_date(item)
+    # An observed upload with no site date (a local file) is placed when it was checked.
+    return d.text if d else f"(no upload date; checked {item.added_at[:10]})"
+
+
 def history(items: Sequence[ArchiveItem]) -> str:
     """How the footage's claims changed: "first seen D by X as 'Idlib'; re-posted D2 as 'Fallujah'"."""
-    dated = [i for i in sort_by_date(items) if item_date(i) is not None]
-    if len(dated) < 2:
+    ordered = sort_by_date(items)
+    if len(ordered) < 2 or item_date(ordered[0]) is None:
         return ""
-    first = dated[0]
+    first = ordered[0]
     claim = _claim(first)
-    parts = [f"first seen {item_date(first).text}{_who(first)}" + (f" as {claim!r}" if claim else "")]  # type: ignore[union-attr]
-    for item in dated[1:]:
+    parts = [f"first seen {_when(first)}{_who(first)}" + (f" as {claim!r}" if claim else "")]
+    for item in ordered[1:]:
         c = _claim(item)
         if c and (claim is None or not _same_place(c, claim)):
-            parts.append(f"re-posted {item_date(item).text}{_who(item)} as {c!r}")  # type: ignore[union-attr]
+            parts.append(f"re-posted {_when(item)}{_who(item)} as {c!r}")
             claim = c
     return "; ".join(parts) + "." if len(parts) > 1 else ""
 
