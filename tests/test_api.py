@@ -259,6 +259,8 @@ def test_error_codes_have_one_shape(live: LiveApp) -> None:
         assert set(r.json()) == {"error"} and set(r.json()["error"]) == {"code", "message"}
         assert r.json()["error"]["code"] == code and "Traceback" not in r.text
 
+    uploads = live.settings.home / "uploads"
+    kept_before = sorted(uploads.iterdir())
     with live.client("reader") as rd, live.client() as anon, live.client("editor") as ed:
         check(anon.get("/api/v1/archive"), 401, "unauthorized")
         check(anon.get("/api/v1/archive", headers={"Authorization": "Bearer fs_nope"}), 401, "unauthorized")
@@ -295,6 +297,13 @@ def test_error_codes_have_one_shape(live: LiveApp) -> None:
               400, "bad_input")
         check(ed.post("/api/v1/archive", data={"published": "whenever"}, files={"file": ("x.mp4", b"1")}),
               400, "bad_input")
+        check(rd.post("/api/v1/checks", data={"claimed_date": "someday"}, files={"file": ("x.mp4", b"1")}),
+              400, "bad_input")
+        check(rd.post("/api/v1/checks", data={"remember": "perhaps"}, files={"file": ("x.mp4", b"1")}),
+              422, "validation_error")
+        check(rd.post("/api/v1/checks/batch", json={"urls": ["https://example.org/" + "x" * 1000] * 1100}),
+              413, "too_large")
+    assert sorted(uploads.iterdir()) == kept_before  # nothing refused was kept
 
 
 def test_size_and_duration_limits_413_and_rate_limit_429(tmp_path: Path, media: Media) -> None:

@@ -11,7 +11,7 @@ import re
 import secrets
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -23,7 +23,8 @@ from service.jobs import Job, JobQueue, JobStore
 from service.models import ArchiveMetadata, Claims
 from service.settings import Settings
 
-__all__ = ["Services", "check_link", "save_upload", "secret_key", "submit_archive_add", "submit_check"]
+__all__ = ["Services", "check_link", "discard_upload", "save_upload", "secret_key", "submit_archive_add",
+           "submit_check"]
 
 COPY_CHUNK = 1024 * 1024
 
@@ -113,31 +114,51 @@ def save_upload(services: Services, stream: BinaryIO, filename: str | None) -> P
     return dest
 
 
+def discard_upload(path: Path | None) -> None:
+    """Remove a saved upload that no job will use (the request was refused after it arrived)."""
+    if path is not None and path.parent.parent.name == "uploads":
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
 def submit_check(services: Services, key: ApiKey, *, url: str | None = None, upload: Path | None = None,
                  claimed_date: str | None = None, claimed_location: str | None = None,
                  claimed_event: str | None = None, remember: bool = True,
                  idempotency: str | None = None) -> tuple[Job, bool]:
-    """Queue a check of a link or an uploaded file; (job, created)."""
-    if (url is None) == (upload is None):
-        raise BadInput("give either a link (url) or a file, not both or neither")
-    source = str(upload) if upload is not None else check_link(url or "", services.settings)
-    claims = Claims(date=_check_date(claimed_date, "claimed_date"), location=_clean(claimed_location),
-                    event=_clean(claimed_event))
-    payload = {"source": source, "claims": claims.__dict__, "remember": remember, "actor": key.actor,
-               "upload": upload is not None}
-    return _submit(services, "check", payload, key, idempotency)
+    """Queue a check of a link or an uploaded file; (job, created). A refused request keeps no upload."""
+    try:
+        if (url is None) == (upload is None):
+            raise BadInput("give either a link (url) or a file, not both or neither")
+        source = str(upload) if upload is not None else check_link(url or "", services.settings)
+        claims = Claims(date=_check_date(claimed_date, "claimed_date"), location=_clean(claimed_location),
+                        event=_clean(claimed_event))
+        payload = {"source": source, "claims": asdict(claims), "remember": remember, "actor": key.actor,
+                   "upload": upload is not None}
+        job, created = _submit(services, "check", payload, key, idempotency)
+    except BaseException:
+        discard_upload(upload)
+        raise
+    if not created:
+        discard_upload(upload)  # a repeated request: the first one's upload is the job's
+    return job, created
 
 
 def submit_archive_add(services: Services, key: ApiKey, meta: ArchiveMetadata, *, url: str | None = None,
                        upload: Path | None = None, idempotency: str | None = None) -> tuple[Job, bool]:
     """Queue fingerprinting a link or an uploaded file into the archive with its provenance."""
-    if (url is None) == (upload is None):
-        raise BadInput("give either a link (url) or a file, not both or neither")
-    source = str(upload) if upload is not None else check_link(url or "", services.settings)
-    _check_date(meta.published, "published")
-    fields = {k: _clean(v) for k, v in meta.__dict__.items()}
-    payload = {"source": source, "meta": fields, "actor": key.actor, "upload": upload is not None}
-    return _submit(services, "archive_add", payload, key, idempotency)
+    try:
+        if (url is None) == (upload is None):
+            raise BadInput("give either a link (url) or a file, not both or neither")
+        source = str(upload) if upload is not None else check_link(url or "", services.settings)
+        _check_date(meta.published, "published")
+        fields = {k: _clean(v) for k, v in asdict(meta).items()}
+        payload = {"source": source, "meta": fields, "actor": key.actor, "upload": upload is not None}
+        job, created = _submit(services, "archive_add", payload, key, idempotency)
+    except BaseException:
+        discard_upload(upload)
+        raise
+    if not created:
+        discard_upload(upload)
+    return job, created
 
 
 def submit_crawl(services: Services, key: ApiKey, source_id: int) -> tuple[Job, bool]:

@@ -24,6 +24,8 @@ __all__ = ["BodyLimit", "read_form"]
 
 # Room for the form's other fields and multipart boundaries around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
+# Any other body (JSON: a link and its claims, a batch of links) is small.
+MAX_OTHER_BODY_BYTES = 1024 * 1024
 MAX_FIELD_BYTES = 16 * 1024
 
 
@@ -37,9 +39,11 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.limit if multipart else MAX_OTHER_BODY_BYTES
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            await self._refuse(send)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._refuse(send, limit)
             return
         received = 0
 
@@ -48,15 +52,15 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise TooLarge(f"request body is over the limit of {self.limit / 1e6:.0f} MB")
+                if received > limit:
+                    raise TooLarge(f"request body is over the limit of {limit / 1e6:.1f} MB")
             return message
 
         await self.app(scope, counted, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps({"error": {"code": "too_large",
-                                     "message": f"request body is over the limit of {self.limit / 1e6:.0f} MB"}})
+                                     "message": f"request body is over the limit of {limit / 1e6:.1f} MB"}})
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body.encode()})

@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
-from service.api.services import Services, secret_key, submit_archive_add, submit_check
+from service.api.services import Services, discard_upload, secret_key, submit_archive_add, submit_check
 from service.api.uploads import form_bool, read_form
 from service.auth import ApiKey
 from service.errors import FirstseenError, NotFound
@@ -93,8 +93,7 @@ def _page(request: Request, name: str, key: ApiKey | None, status: int = 200, **
 async def _posted_form(request: Request, services: Services) -> tuple[dict[str, str], Path | None]:
     fields, upload = await read_form(request, services)
     if not hmac.compare_digest(fields.get("csrf", ""), str(request.session.get("csrf", ""))):
-        if upload is not None:
-            upload.unlink(missing_ok=True)
+        discard_upload(upload)
         raise PermissionError("the form expired or did not come from this site; reload the page and try again")
     return fields, upload
 
@@ -147,6 +146,7 @@ async def submit(request: Request, services: ServicesDep, key: WebKey) -> Respon
         fields, upload = await _posted_form(request, services)
         limited = _rate_limited(services, key)
         if limited:
+            discard_upload(upload)
             return _page(request, "index.html", key, status=429, error=limited, recent=[], form=fields)
         url = fields.get("url", "").strip() or None
         if upload is not None and url:
@@ -288,6 +288,7 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
         fields, upload = await _posted_form(request, services)
         limited = _rate_limited(services, key)
         if limited:
+            discard_upload(upload)
             raise PermissionError(limited)
         url = fields.get("url", "").strip() or None
         if upload is not None:

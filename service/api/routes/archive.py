@@ -14,7 +14,7 @@ from service.api.deps import EditorKey, ReaderKey, ServicesDep
 from service.api.routes._common import ERROR_RESPONSES, json_body, media_type, status_url, wait_for
 from service.api.routes.jobs import job_status
 from service.api.schemas import ArchiveItemOut, ArchivePage, ArchivePatch, ArchiveRequest, FootageOut, JobStatus
-from service.api.services import submit_archive_add
+from service.api.services import discard_upload, submit_archive_add
 from service.api.uploads import read_form
 from service.dates import parse_date
 from service.errors import BadInput
@@ -55,12 +55,14 @@ async def add_item(request: Request, response: Response, services: ServicesDep, 
         fields, upload = await read_form(request, services)
         unknown = set(fields) - set(META_FIELDS)
         if unknown:
+            discard_upload(upload)
             raise BadInput(f"unknown form field(s): {', '.join(sorted(unknown))}")
         if upload is None:
             raise BadInput("multipart archive additions need a 'file' field with the video")
         try:
             checked = ArchivePatch.model_validate(fields)
         except ValidationError as exc:
+            discard_upload(upload)
             raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
         url, meta = None, ArchiveMetadata(**checked.model_dump(include=set(META_FIELDS)))
     job, _new = await run_in_threadpool(

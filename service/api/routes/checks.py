@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from service.api.deps import ReaderKey, ServicesDep
 from service.api.routes._common import ERROR_RESPONSES, created, job_of_kind, json_body, media_type, wait_for
 from service.api.schemas import BatchCreated, BatchRequest, CheckRequest, CheckStatus, Claimed, JobCreated, job_error
-from service.api.services import submit_check
+from service.api.services import discard_upload, submit_check
 from service.api.uploads import read_form
 from service.errors import BadInput
 from service.jobs import Job, claim_review, evidence_count, evidence_jpeg_for, timeline_png_for
@@ -50,6 +50,7 @@ async def create_check(request: Request, response: Response, services: ServicesD
         try:
             claimed = Claimed.model_validate(fields)
         except ValidationError as exc:
+            discard_upload(upload)
             raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
         if upload is None:
             raise BadInput("multipart checks need a 'file' field with the video")
