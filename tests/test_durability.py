@@ -1,0 +1,147 @@
+"""kill -9 for real: an ingest, a remembered check or the server killed mid-work leaves the
+archive consistent, and a check job the server had accepted finishes after a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from service.archive.store import audit, create_db_engine, fingerprints, items
+from service.settings import Settings
+from tests.conftest import Media
+from tests.live_app import free_port
+
+EXE = str(Path(sys.executable).with_name("firstseen"))
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """90 s of moving picture: long enough to be killed while it is being fingerprinted or stored."""
+    path = tmp_path_factory.mktemp("long") / "long.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=90",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+def _env(home: Path, database_url: str | None) -> dict[str, str]:
+    env = {**os.environ, "FIRSTSEEN_HOME": str(home)}
+    if database_url:
+        env["FIRSTSEEN_DATABASE_URL"] = database_url
+    return env
+
+
+def assert_consistent(settings: Settings) -> int:
+    """Every item has its whole fingerprint and its audit entry; SQLite's own check passes. Returns items."""
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as c:
+            item_rows = c.execute(sa.select(items.c.id, items.c.frame_count)).fetchall()
+            fp_rows = {r.item_id: r for r in c.execute(sa.select(fingerprints)).fetchall()}
+            added = {r.item_id for r in c.execute(sa.select(audit.c.item_id).where(audit.c.action == "add"))}
+            if engine.dialect.name == "sqlite":
+                assert c.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        assert {r.id for r in item_rows} == set(fp_rows) == added
+        for r in item_rows:
+            views = len(fp_rows[r.id].views.split(","))
+            assert len(fp_rows[r.id].hashes) == 8 * views * r.frame_count
+            assert len(fp_rows[r.id].times) == 4 * r.frame_count
+        return len(item_rows)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_ingest_and_remembered_check_killed_at_any_moment_leave_the_archive_consistent(
+        home: Path, settings: Settings, database_url: str | None, media: Media, long_clip: Path) -> None:
+    env = _env(home, database_url)
+    subprocess.run([EXE, "archive", "add", str(media.original), "--title", "A"], env=env, check=True,
+                   capture_output=True, timeout=180)
+    killed = 0
+    for delay in (0.5, 1.5, 3.0, 5.0, 8.0):
+        for args in (["archive", "add", str(long_clip), "--title", "long"],
+                     ["check", str(long_clip), "--claimed-date", "2024-01-01"]):
+            proc = subprocess.Popen([EXE, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                killed += 1
+            proc.wait(60)
+            n = assert_consistent(settings)
+            if proc.returncode == -signal.SIGKILL:
+                assert n in (1, 2)  # the killed ingest either fully landed (just at the end) or not at all
+    assert killed >= 4, "the machine was too fast for the kills to land mid-work"
+    # After all that, the archive works: the long clip can be added and found.
+    done = subprocess.run([EXE, "archive", "add", str(long_clip), "--title", "long", "--json"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = subprocess.run([EXE, "check", str(media.excerpt_240p), "--no-remember", "--json"], env=env,
+                            capture_output=True, text=True, timeout=180)
+    assert json.loads(report.stdout)["matches"][0]["title"] == "A"
+    assert_consistent(settings)
+
+
+def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([EXE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("firstseen serve did not start")
+
+
+@pytest.mark.slow
+def test_server_killed_mid_check_resumes_the_job_after_restart(
+        home: Path, settings: Settings, database_url: str | None, media: Media, long_clip: Path) -> None:
+    env = _env(home, database_url)
+    subprocess.run([EXE, "archive", "add", str(long_clip), "--title", "long", "--published", "2018-03-01"],
+                   env=env, check=True, capture_output=True, timeout=300)
+    key = json.loads(subprocess.run([EXE, "keys", "create", "--role", "reader", "--json"], env=env, check=True,
+                                    capture_output=True, text=True).stdout)["key"]
+    auth = {"Authorization": f"Bearer {key}"}
+    port = free_port()
+    server = _start_server(env, port)
+    try:
+        with long_clip.open("rb") as fh:
+            r = httpx.post(f"http://127.0.0.1:{port}/api/v1/checks", headers=auth, timeout=120,
+                           files={"file": ("long.mp4", fh, "video/mp4")}, data={"claimed_date": "2023-05-01"})
+        assert r.status_code == 202, r.text
+        status_url = r.json()["status_url"]
+        deadline = time.monotonic() + 60
+        while httpx.get(f"http://127.0.0.1:{port}{status_url}", headers=auth).json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(30)
+    assert_consistent(settings)
+
+    port = free_port()
+    server = _start_server(env, port)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            body = httpx.get(f"http://127.0.0.1:{port}{status_url}", headers=auth, params={"wait": 5},
+                             timeout=30).json()
+            if body["status"] in ("done", "failed"):
+                break
+            assert time.monotonic() < deadline, body
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    assert body["status"] == "done", body
+    assert body["report"]["verdict"] == "recycled"
+    assert assert_consistent(settings) == 2  # the check was remembered exactly once
