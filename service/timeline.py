@@ -11,8 +11,9 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["TimelineEntry", "entries_from_items", "render_timeline_png"]
+__all__ = ["TimelineEntry", "checked_entry", "entries_from_items", "render_timeline_png"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,31 @@ def entries_from_items(items: Sequence[object], highlight_id: int | None = None)
     return sorted(entries, key=lambda e: e.day)
 
 
+def checked_entry(report: dict[str, Any]) -> TimelineEntry | None:
+    """The checked upload itself, at its claimed date (or its site's date), when it is not archived."""
+    from service.dates import KnownDate, parse_date
+    from service.errors import BadInput
+
+    claims, source = report.get("claims") or {}, report.get("source") or {}
+    known: KnownDate | None = None
+    try:
+        if claims.get("date"):
+            known = parse_date(str(claims["date"]))
+        elif source.get("timestamp") is not None:
+            known = KnownDate.from_timestamp(float(source["timestamp"]))
+        elif source.get("upload_date"):
+            known = KnownDate.from_upload_date(str(source["upload_date"]))
+    except (BadInput, ValueError):
+        known = None
+    if known is None:
+        return None
+    claim = claims.get("location") or claims.get("event")
+    origin = "claimed" if claims.get("date") else "upload date"
+    label = "this check" + (f" · {claim}" if claim else "") + f" ({origin})"
+    return TimelineEntry(known.earliest + (known.latest - known.earliest) / 2, label, True,
+                         (known.latest - known.earliest).days // 2)
+
+
 def render_timeline_png(entries: Sequence[TimelineEntry], title: str = "Known uploads of this footage") -> bytes:
     import matplotlib
 
@@ -64,9 +90,12 @@ def render_timeline_png(entries: Sequence[TimelineEntry], title: str = "Known up
                 ax.annotate(f"{e.label}\n{e.day.isoformat()}", (e.day, 0), xytext=(e.day, y), ha="center",
                             va="center", fontsize=8, color=colour,
                             arrowprops={"arrowstyle": "-", "color": "#bbb"})
-            pad = max(dt.timedelta(days=30), (max(days) - min(days)) * 0.15)
+            # At least a few months either side, so one upload still sits on a readable axis.
+            pad = max(dt.timedelta(days=120), (max(days) - min(days)) * 0.15)
             ax.set_xlim(min(days) - pad, max(days) + pad)
-            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         else:
             ax.text(0.5, 0.5, "no dated uploads", ha="center", va="center", transform=ax.transAxes)
         ax.set_ylim(-1, 1)
