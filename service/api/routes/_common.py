@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from service.api.errors import ApiError
-from service.api.schemas import JobCreated
+from service.api.schemas import ErrorBody, JobCreated
 from service.api.services import Services
 from service.errors import NotFound
 from service.jobs import Job
@@ -22,9 +22,22 @@ M = TypeVar("M", bound=BaseModel)
 MAX_WAIT_S = 60.0
 POLL_EVERY_S = 0.25
 
+# The largest id or offset both stores can take (PostgreSQL's INTEGER); a larger one is a 422 at the edge
+# instead of an overflow inside the database driver (a 500 schemathesis found).
+MAX_DB_INT = 2**31 - 1
+DbId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]
+
+
+def error_doc(code: str, text: str) -> dict[str, Any]:
+    """OpenAPI ``responses`` entry for an error: the ``{"error": {"code", "message"}}`` schema and an example."""
+    return {"model": ErrorBody, "description": text,
+            "content": {"application/json": {"example": {"error": {"code": code, "message": "…"}}}}}
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {"application/json": {"example": {"error": {"code": c, "message": "…"}}}}}
-    for code, c, text in (
+    status: error_doc(code, text)
+    for status, code, text in (
         (400, "bad_input", "Bad input: unreadable video, refused or unreachable link, bad date"),
         (401, "unauthorized", "No API key, or an unknown or revoked one"),
         (403, "forbidden", "The key's role may not do this"),

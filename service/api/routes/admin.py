@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from service.api.deps import AdminKey, ServicesDep
-from service.api.routes._common import ERROR_RESPONSES
+from service.api.routes._common import ERROR_RESPONSES, DbId, Offset
 from service.api.schemas import KeyCreate, KeyCreated, KeyOut
 
 router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
@@ -25,13 +25,13 @@ def create_key(body: KeyCreate, services: ServicesDep, _key: AdminKey) -> KeyCre
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, summary="Revoke a key")
-def revoke_key(key_id: int, services: ServicesDep, _key: AdminKey) -> KeyOut:
+def revoke_key(key_id: DbId, services: ServicesDep, _key: AdminKey) -> KeyOut:
     return KeyOut(**services.keys.revoke(key_id).to_dict())
 
 
 @router.get("/audit", summary="Who changed the archive, when and what (newest first)")
 def audit_log(services: ServicesDep, _key: AdminKey,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+              offset: Offset = 0) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = services.pipeline.store.audit_log(limit=limit, offset=offset)
     return entries

@@ -11,7 +11,16 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import EditorKey, ReaderKey, ServicesDep
-from service.api.routes._common import ERROR_RESPONSES, json_body, media_type, status_url, wait_for
+from service.api.routes._common import (
+    ERROR_RESPONSES,
+    DbId,
+    Offset,
+    error_doc,
+    json_body,
+    media_type,
+    status_url,
+    wait_for,
+)
 from service.api.routes.jobs import job_status
 from service.api.schemas import ArchiveItemOut, ArchivePage, ArchivePatch, ArchiveRequest, FootageOut, JobStatus
 from service.api.services import discard_upload, submit_archive_add
@@ -40,7 +49,8 @@ ARCHIVE_BODY: dict[str, Any] = {
 
 
 @router.post("/archive", status_code=202, response_model=JobStatus, openapi_extra=ARCHIVE_BODY,
-             responses={201: {"model": JobStatus, "description": "Added within `wait` seconds"}},
+             responses={201: {"model": JobStatus, "description": "Added within `wait` seconds"},
+                        415: error_doc("unsupported_media_type", "A body that is neither JSON nor multipart")},
              summary="Add footage (a link as JSON, or a multipart file) with its provenance")
 async def add_item(request: Request, response: Response, services: ServicesDep, key: EditorKey,
                    wait: Annotated[float, Query(ge=0, le=60, description="Wait up to this many seconds for the "
@@ -79,7 +89,7 @@ async def add_item(request: Request, response: Response, services: ServicesDep, 
 @router.get("/archive", response_model=ArchivePage, summary="List archived footage, paged and filtered")
 def list_items(services: ServicesDep, _key: ReaderKey,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0,
+               offset: Offset = 0,
                q: Annotated[str | None, Query(max_length=200, description="Search title, place, event, notes")] = None,
                kind: Annotated[str | None, Query(pattern="^(curated|observed)$")] = None) -> ArchivePage:
     items = services.pipeline.store.list(limit=limit + 1, offset=offset, q=q, kind=kind)
@@ -89,12 +99,12 @@ def list_items(services: ServicesDep, _key: ReaderKey,
 
 
 @router.get("/archive/{item_id}", response_model=ArchiveItemOut, summary="One archive item")
-def get_item(item_id: int, services: ServicesDep, _key: ReaderKey) -> ArchiveItemOut:
+def get_item(item_id: DbId, services: ServicesDep, _key: ReaderKey) -> ArchiveItemOut:
     return ArchiveItemOut(**services.pipeline.store.get(item_id).to_dict())
 
 
 @router.patch("/archive/{item_id}", response_model=ArchiveItemOut, summary="Correct an item's provenance")
-def update_item(item_id: int, body: ArchivePatch, services: ServicesDep, key: EditorKey) -> ArchiveItemOut:
+def update_item(item_id: DbId, body: ArchivePatch, services: ServicesDep, key: EditorKey) -> ArchiveItemOut:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("published"):
         parse_date(changes["published"])
@@ -103,13 +113,13 @@ def update_item(item_id: int, body: ArchivePatch, services: ServicesDep, key: Ed
 
 
 @router.delete("/archive/{item_id}", response_model=ArchiveItemOut, summary="Remove an item and its fingerprints")
-def delete_item(item_id: int, services: ServicesDep, key: EditorKey) -> ArchiveItemOut:
+def delete_item(item_id: DbId, services: ServicesDep, key: EditorKey) -> ArchiveItemOut:
     return ArchiveItemOut(**services.pipeline.archive_remove(item_id, actor=key.actor).to_dict())
 
 
 @router.get("/footage/{item_id}", response_model=FootageOut,
             summary="Every known upload of the footage an item belongs to, oldest first")
-def get_footage(item_id: int, services: ServicesDep, _key: ReaderKey) -> FootageOut:
+def get_footage(item_id: DbId, services: ServicesDep, _key: ReaderKey) -> FootageOut:
     from service.match.verdict import sort_by_date
 
     store = services.pipeline.store

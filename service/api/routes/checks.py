@@ -10,7 +10,15 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ReaderKey, ServicesDep
-from service.api.routes._common import ERROR_RESPONSES, created, job_of_kind, json_body, media_type, wait_for
+from service.api.routes._common import (
+    ERROR_RESPONSES,
+    created,
+    error_doc,
+    job_of_kind,
+    json_body,
+    media_type,
+    wait_for,
+)
 from service.api.schemas import BatchCreated, BatchRequest, CheckRequest, CheckStatus, Claimed, JobCreated, job_error
 from service.api.services import discard_upload, submit_check
 from service.api.uploads import read_form
@@ -38,6 +46,7 @@ CHECK_BODY: dict[str, Any] = {
 
 
 @router.post("", status_code=202, response_model=JobCreated, openapi_extra=CHECK_BODY,
+             responses={415: error_doc("unsupported_media_type", "A body that is neither JSON nor multipart")},
              summary="Check a link (JSON) or an uploaded file (multipart)")
 async def create_check(request: Request, response: Response, services: ServicesDep, key: ReaderKey,
                        idempotency_key: IdempotencyKey = None) -> JobCreated:
