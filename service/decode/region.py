@@ -12,14 +12,16 @@ rectangles; the fingerprint stage hashes each of them.
   so a dark scene is never mistaken for a bar.
 * ``content``: the box of pixels that both move (temporal activity) and carry
   detail (Laplacian energy): drops blurred fills, static UI chrome and banners.
-* ``insets``: rectangles outlined by edges that persist over time (temporal
-  median of gradients), i.e. a picture-in-picture border.
+* ``insets``: picture-in-picture candidates: rectangles outlined by frame
+  lines that keep their place and sign over time, and rectangular areas whose
+  pixels move together but not with the footage around them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -32,10 +34,22 @@ BAR_MAX_LUMA = 40
 REGION_SAMPLE_FRAMES = 64
 # A detected box must differ from its parent by this share of a side to count.
 MIN_TRIM = 0.06
-# Persistent-edge strength (mean |gradient| in luma levels, temporal median).
-EDGE_MIN = 10.0
-# Share of a rectangle's perimeter that persistent edges must cover.
+# A pixel whose luma varies over time by less than this (std, luma levels) is
+# still: compression noise on a static overlay stays under it, footage does not.
+ACTIVE_STD = 3.0
+# Neighbouring moving pixels whose luma series correlate less than this (in
+# absolute value: a shaking camera moves fine texture in and out of phase)
+# belong to different pictures; within one picture neighbours correlate at 0.6–1.
+BOUNDARY_CORR = 0.3
+# The wider pixel gap compared across a boundary a thin frame blurred.
+BOUNDARY_GAP = 2
+# Time-averaged signed gradient (luma levels) of an inset's frame line, and the
+# share of each side of a rectangle such lines must cover.
+FRAME_EDGE = 12.0
 INSET_SIDE_COVER = 0.75
+# Share of its bounding box a coherent moving area must fill to be an inset
+# (a rectangle, not the irregular patch a moving object leaves).
+INSET_FILL = 0.7
 
 
 @dataclass(frozen=True)
@@ -126,26 +140,82 @@ def _content(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
     return rect
 
 
-def _runs(edge: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Longest run of True along axis 0 for every column: (length, start)."""
-    n, m = edge.shape
-    best_len = np.zeros(m, dtype=np.int64)
-    best_start = np.zeros(m, dtype=np.int64)
-    cur = np.zeros(m, dtype=np.int64)
-    for i in range(n):
-        cur = np.where(edge[i], cur + 1, 0)
-        better = cur > best_len
-        best_len = np.where(better, cur, best_len)
-        best_start = np.where(better, i - cur + 1, best_start)
-    return best_len, best_start
+def _boundaries(sub: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Where neighbouring pixels stop belonging to the same video: (between columns, between rows).
+
+    Two pixels of one picture rise and fall together over time (neighbours in a
+    natural image are correlated, and motion moves them together); a pixel of
+    an inset and its neighbour in the footage around it do not. A moving pixel
+    next to a still one (an inset's frame, a player's chrome) is a boundary too;
+    two still pixels never are. Persistent gradients (the old test) also fire on
+    straight lines in a slowly panning background, which this does not.
+    """
+    centred = sub - sub.mean(axis=0)
+    spread = np.sqrt((centred**2).sum(axis=0))
+    moving = spread / np.sqrt(len(sub)) > ACTIVE_STD
+    norm = spread + 1e-6
+
+    def cut(axis: int, gap: int) -> npt.NDArray[np.bool_]:
+        """Boundary between pixels ``gap`` apart along ``axis``, marked on every pixel pair between them."""
+        n = centred.shape[axis + 1]
+        a = [slice(None), slice(None)]
+        b = [slice(None), slice(None)]
+        a[axis], b[axis] = slice(0, n - gap), slice(gap, n)
+        ta, tb = tuple(a), tuple(b)
+        corr = (centred[(slice(None), *ta)] * centred[(slice(None), *tb)]).sum(axis=0) / (norm[ta] * norm[tb])
+        ma, mb = moving[ta], moving[tb]
+        edge = (ma & mb & (np.abs(corr) < BOUNDARY_CORR)) | (ma ^ mb)
+        out = np.zeros(centred.shape[1:], dtype=bool)
+        for k in range(gap):
+            sl = [slice(None), slice(None)]
+            sl[axis] = slice(k, k + n - gap)
+            out[tuple(sl)] |= edge
+        return out
+
+    # Wider gaps too: a thin inset frame, scaled down and smoothed, blends into a
+    # band that correlates with both sides, but the pixels either side of it do not.
+    return cut(1, 1) | cut(1, BOUNDARY_GAP), cut(0, 1) | cut(0, BOUNDARY_GAP)
 
 
-def _line_candidates(strength: npt.NDArray[np.float32], min_len: int, keep: int) -> list[int]:
-    """Positions (columns of ``strength``) holding a long persistent edge, strongest first."""
-    lengths, _ = _runs(strength > EDGE_MIN)
-    order = np.argsort(-lengths, kind="stable")
+def _coherent_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float, Rect]]:
+    """Moving, coherent, rectangular areas cut off from the rest of the picture (a borderless inset)."""
+    h, w = sub.shape[1:]
+    vcut, hcut = _boundaries(sub)
+    cut = vcut | hcut
+    coherent = (sub.std(axis=0) > ACTIVE_STD) & ~cut
+    # One pixel of erosion breaks the thin bridges noise leaves across a boundary.
+    coherent = cv2.erode(coherent.astype(np.uint8), np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(coherent, connectivity=4)
+    found: list[tuple[float, Rect]] = []
+    for k in range(1, count):
+        x, y, bw, bh, area = (int(v) for v in stats[k])
+        fill = area / float(bw * bh)
+        if bw < 0.2 * w or bh < 0.2 * h or fill < INSET_FILL:
+            continue
+        # Grow back the eroded pixel and the boundary pixel around the component.
+        rect = Rect(full.x0 + max(0, x - 2), full.y0 + max(0, y - 2),
+                    full.x0 + min(w, x + bw + 2), full.y0 + min(h, y + bh + 2))
+        if rect.area > 0.85 * full.area:
+            continue
+        found.append((fill * rect.area, rect))
+    return found
+
+
+def _runs(edge: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """Longest run of True along axis 0, for every column."""
+    best = np.zeros(edge.shape[1], dtype=np.int64)
+    cur = np.zeros(edge.shape[1], dtype=np.int64)
+    for row in edge:
+        cur = np.where(row, cur + 1, 0)
+        best = np.maximum(best, cur)
+    return best
+
+
+def _lines(edge: npt.NDArray[np.bool_], min_len: int, keep: int) -> list[int]:
+    """Columns of ``edge`` holding a long straight edge, longest first, at least 3 px apart."""
+    lengths = _runs(edge)
     picked: list[int] = []
-    for pos in order:
+    for pos in np.argsort(-lengths, kind="stable"):
         if lengths[pos] < min_len or len(picked) >= keep:
             break
         if all(abs(int(pos) - p) > 2 for p in picked):
@@ -153,38 +223,49 @@ def _line_candidates(strength: npt.NDArray[np.float32], min_len: int, keep: int)
     return picked
 
 
+def _framed_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float, Rect]]:
+    """Rectangles outlined by edges that keep their place *and sign* over time (an inset's frame).
+
+    A static frame line is brighter (or darker) than both sides in every frame;
+    moving texture, however busy, flips the sign of its gradients as it moves,
+    so its time-averaged signed gradient stays near zero.
+    """
+    h, w = sub.shape[1:]
+    gx = np.diff(sub, axis=2)  # (n, h, w-1)
+    gy = np.diff(sub, axis=1)  # (n, h-1, w)
+    vedge = (np.abs(gx.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gx.mean(axis=0)) >= gx.std(axis=0))
+    hedge = (np.abs(gy.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gy.mean(axis=0)) >= gy.std(axis=0))
+    vlines = sorted(_lines(vedge, int(0.15 * h), 12))
+    hlines = sorted(_lines(hedge.T, int(0.15 * w), 12))
+    moving = sub.std(axis=0) > ACTIVE_STD
+    found: list[tuple[float, Rect]] = []
+    for i, xa in enumerate(vlines):
+        for xb in vlines[i + 1 :]:
+            if xb - xa < 0.2 * w:
+                continue
+            for j, ya in enumerate(hlines):
+                for yb in hlines[j + 1 :]:
+                    if yb - ya < 0.2 * h:
+                        continue
+                    cover = min(vedge[ya:yb, xa].mean(), vedge[ya:yb, xb].mean(),
+                                hedge[ya, xa:xb].mean(), hedge[yb, xa:xb].mean())
+                    if cover < INSET_SIDE_COVER:
+                        continue
+                    # Inside the frame line: skip the line's own (blended) pixels.
+                    rect = Rect(full.x0 + xa + 2, full.y0 + ya + 2, full.x0 + xb, full.y0 + yb)
+                    if rect.area > 0.85 * full.area or moving[ya + 2 : yb, xa + 2 : xb].mean() < 0.6:
+                        continue
+                    found.append((float(cover) * rect.area, rect))
+    return found
+
+
 def _insets(frames: npt.NDArray[np.float32], full: Rect, max_insets: int = 2) -> tuple[Rect, ...]:
+    """Picture-in-picture candidates, best first: framed ones, then borderless coherent ones."""
     sub = frames[:, full.y0 : full.y1, full.x0 : full.x1]
     if len(sub) < 4:
         return ()
-    h, w = sub.shape[1:]
-    # Gradient between pixel i and i+1; the median over time keeps only edges
-    # that are there in most frames (an inset's border), not moving content.
-    gx = np.median(np.abs(np.diff(sub, axis=2)), axis=0)  # (h, w-1): vertical lines
-    gy = np.median(np.abs(np.diff(sub, axis=1)), axis=0)  # (h-1, w): horizontal lines
-    vlines = _line_candidates(gx, int(0.15 * h), 10)
-    hlines = _line_candidates(gy.T, int(0.15 * w), 10)
-    found: list[tuple[float, Rect]] = []
-    for i, xa in enumerate(sorted(vlines)):
-        for xb in sorted(vlines)[i + 1 :]:
-            if xb - xa < 0.2 * w:
-                continue
-            for j, ya in enumerate(sorted(hlines)):
-                for yb in sorted(hlines)[j + 1 :]:
-                    if yb - ya < 0.2 * h:
-                        continue
-                    left = (gx[ya:yb, xa] > EDGE_MIN).mean()
-                    right = (gx[ya:yb, xb] > EDGE_MIN).mean()
-                    top = (gy[ya, xa:xb] > EDGE_MIN).mean()
-                    bottom = (gy[yb, xa:xb] > EDGE_MIN).mean()
-                    cover = min(left, right, top, bottom)
-                    if cover < INSET_SIDE_COVER:
-                        continue
-                    rect = Rect(full.x0 + xa + 1, full.y0 + ya + 1, full.x0 + xb + 1, full.y0 + yb + 1)
-                    if rect.area > 0.85 * full.area:
-                        continue
-                    found.append((float(cover) * rect.area, rect))
-    found.sort(key=lambda item: -item[0])
+    found = sorted(_framed_insets(sub, full), key=lambda item: -item[0])
+    found += sorted(_coherent_insets(sub, full), key=lambda item: -item[0])
     picked: list[Rect] = []
     for _, rect in found:
         if all(rect.iou(p) < 0.7 for p in picked):

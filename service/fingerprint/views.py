@@ -9,7 +9,9 @@ hash the transformations recyclers apply:
   cut off), and a 3×3 grid of 80% and of 60% windows (crops, centre and off);
 * query side (what a re-upload may have *done* to it): the frame, mirrored,
   rotated ±90°, the content box (9:16 blur fill, screen recording) and up to
-  two picture-in-picture insets, each also mirrored.
+  two picture-in-picture insets, each also mirrored; and a few of the archive
+  windows (top/bottom 75%, the four 60% corners), compared only with the same
+  window, for what a logo, caption or banner left uncovered.
 
 Every video gets all views, so a checked video can later join the archive
 without decoding again; the index stores archive views and queries with query
@@ -28,7 +30,7 @@ from service.decode.region import Rect, Regions, find_regions
 from service.fingerprint.base import Hasher
 from service.models import VideoFingerprint
 
-__all__ = ["ALL_VIEWS", "ARCHIVE_VIEWS", "MIRROR_VIEWS", "QUERY_VIEWS", "fingerprint_video"]
+__all__ = ["ALL_VIEWS", "ARCHIVE_VIEWS", "MIRROR_VIEWS", "QUERY_VIEWS", "QUERY_WINDOWS", "fingerprint_video"]
 
 # Frames (or views) whose luma standard deviation is below this carry no
 # information: fades, title cards in one colour, black intros. Hashing them
@@ -45,13 +47,19 @@ WINDOWS: dict[str, tuple[float, float, float, float]] = {
     **{f"c60_{i}{j}": (x, y, x + 0.6, y + 0.6) for j, y in enumerate(_GRID_60) for i, x in enumerate(_GRID_60)},
 }
 
-QUERY_VIEWS: tuple[str, ...] = (
+_TRANSFORM_VIEWS: tuple[str, ...] = (
     "full", "mirror", "rot90", "rot270",
     "content", "content_mirror",
     "inset0", "inset0_mirror", "inset1", "inset1_mirror",
 )
+# Windows the query hashes too, matched only against the *same* window of an
+# archive frame (see ``service.match.align``): what is left of a picture when
+# a logo, caption or banner covers one part of it. A banner or caption leaves
+# top75 intact; a large logo leaves at least one 60% corner window intact.
+QUERY_WINDOWS: tuple[str, ...] = ("top75", "bottom75", "c60_00", "c60_20", "c60_02", "c60_22")
+QUERY_VIEWS: tuple[str, ...] = (*_TRANSFORM_VIEWS, *QUERY_WINDOWS)
 ARCHIVE_VIEWS: tuple[str, ...] = ("full", "content", *WINDOWS)
-ALL_VIEWS: tuple[str, ...] = tuple(dict.fromkeys(QUERY_VIEWS + ARCHIVE_VIEWS))
+ALL_VIEWS: tuple[str, ...] = tuple(dict.fromkeys(_TRANSFORM_VIEWS + ARCHIVE_VIEWS))
 MIRROR_VIEWS = frozenset(v for v in ALL_VIEWS if v.endswith("mirror"))
 
 
