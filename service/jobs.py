@@ -19,7 +19,6 @@ transaction, so a crashed attempt left nothing half-written).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -445,16 +444,17 @@ def evidence_jpeg_for(pipeline: Any, job: Job, n: int) -> bytes:
 
 
 def timeline_png_for(pipeline: Any, job: Job) -> bytes:
-    """Every known upload of the matched footage by date, the checked upload highlighted when remembered."""
-    from service.timeline import entries_from_items, render_timeline_png
+    """Every known upload of the matched footage by date, and the checked upload at its claimed date."""
+    from service.timeline import checked_entry, entries_from_items, render_timeline_png
 
     report = _check_report(job)
-    items = {d["id"]: ArchiveItem(**d) for d in report["footage"]}
     remembered = report.get("remembered_id")
-    if remembered and remembered not in items:
-        with contextlib.suppress(NotFound):
-            items[remembered] = pipeline.store.get(remembered)
-    return render_timeline_png(entries_from_items(list(items.values()), highlight_id=remembered))
+    items = [ArchiveItem(**d) for d in report["footage"] if d["id"] != remembered]
+    entries = entries_from_items(items)
+    checked = checked_entry(report)
+    if checked is not None:
+        entries = sorted([*entries, checked], key=lambda e: e.day)
+    return render_timeline_png(entries)
 
 
 RATINGS = {  # verdict → (ratingValue on 1..5, plain words)
