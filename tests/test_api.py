@@ -423,3 +423,24 @@ def test_jobs_left_queued_or_running_are_resumed_on_start(tmp_path: Path, media:
             again = run_job(pipeline, crashed.id)
             assert again.attempts == 2 and again.state == "done"
             assert pipeline.store.count() == 1
+
+
+def test_keys_cli_create_list_revoke(tmp_path: Path) -> None:
+    with database_for_test() as db:
+        env = {"FIRSTSEEN_HOME": str(tmp_path / "home"), "FIRSTSEEN_DATABASE_URL": db or ""}
+        runner = CliRunner()
+
+        def run(*args: str) -> Any:
+            return runner.invoke(cli_app, ["keys", *args], env=env, catch_exceptions=False)
+
+        made = run("create", "--role", "reader", "--name", "night desk")
+        assert made.exit_code == 0 and made.stdout.strip().splitlines()[-1].startswith("fs_")
+        token = made.stdout.strip().splitlines()[-1]
+        listed = json.loads(run("list", "--json").stdout)
+        assert [(k["name"], k["role"], k["revoked_at"]) for k in listed] == [("night desk", "reader", None)]
+        assert token not in run("list").stdout and token not in json.dumps(listed)
+        assert run("create", "--role", "owner").exit_code == 2
+        assert run("revoke", str(listed[0]["id"])).exit_code == 0
+        assert json.loads(run("list", "--json").stdout)[0]["revoked_at"]
+        missing = run("revoke", "999")
+        assert missing.exit_code == 2 and "no key 999" in missing.stderr
