@@ -254,7 +254,7 @@ class MultiIndexHashIndex:
                 width = 1 << self._shift
                 # every slot of every candidate block: one cache line of codes per block at 8 slots
                 stored = np.take(self._codes.reshape(-1, width), blocks, axis=0)  # np.take: 3× faster than []
-                d = np.bitwise_count(stored ^ hashes[rows][:, None]).reshape(-1)
+                d = np.bitwise_count(np.bitwise_xor(stored, hashes[rows][:, None], out=stored)).reshape(-1)
                 hit = np.flatnonzero(d <= radius)
                 r = hit >> self._shift
                 rows, pos, dist = rows[r], blocks[r] * width + (hit & (width - 1)), d[hit].astype(np.int64)
