@@ -140,6 +140,26 @@ def test_check_a_link_and_a_batch_of_links(live: LiveApp, media: Media, web_serv
     assert [r["report"]["verdict"] for r in results] == ["recycled", "no_prior_match"]  # served today
 
 
+def test_progress_as_server_sent_events(live: LiveApp, media: Media, archived: dict[str, Any]) -> None:
+    with live.client("reader") as c:
+        r = c.post("/api/v1/checks", files={"file": ("clip.mp4", media.reencode.read_bytes())},
+                   data={"remember": "false", "claimed_date": "2020-06-01"})
+        events: list[tuple[str, dict[str, Any]]] = []
+        with c.stream("GET", f"/api/v1/checks/{r.json()['id']}/events", timeout=90) as stream:
+            assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+            name = ""
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    name = line[len("event: "):]
+                elif line.startswith("data: "):
+                    events.append((name, json.loads(line[len("data: "):])))
+    assert [n for n, _ in events[:-1]] == ["progress"] * (len(events) - 1)
+    progress = [e["progress"] for _, e in events[:-1]]
+    assert progress == sorted(progress)
+    last_name, last = events[-1]
+    assert last_name == "done" and last["report"]["verdict"] == "recycled" and last["progress"] == 1.0
+
+
 def test_idempotency_key_gives_the_same_job(live: LiveApp, web_server: LoopbackServer) -> None:
     with live.client("reader") as c:
         body = {"url": web_server.url("nothing-here.mp4"), "remember": False}
@@ -347,6 +367,7 @@ ROUTE_ROLES = {  # the least role each API route needs
     ("GET", "/api/v1/checks/{job_id}/evidence/{n}.jpg"): "reader",
     ("GET", "/api/v1/checks/{job_id}/timeline.png"): "reader",
     ("GET", "/api/v1/checks/{job_id}/claimreview"): "reader",
+    ("GET", "/api/v1/checks/{job_id}/events"): "reader",
     ("GET", "/api/v1/jobs/{job_id}"): "reader",
     ("GET", "/api/v1/archive"): "reader",
     ("GET", "/api/v1/archive/{item_id}"): "reader",

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ReaderKey, ServicesDep
 from service.api.routes._common import (
     ERROR_RESPONSES,
+    POLL_EVERY_S,
     created,
     error_doc,
     job_of_kind,
@@ -24,6 +30,9 @@ from service.api.services import discard_upload, submit_check
 from service.api.uploads import read_form
 from service.errors import BadInput
 from service.jobs import Job, claim_review, evidence_count, evidence_jpeg_for, timeline_png_for
+
+# One event stream lasts at most this long; EventSource clients reconnect by themselves.
+EVENTS_MAX_S = 600.0
 
 router = APIRouter(prefix="/checks", tags=["checks"], responses=ERROR_RESPONSES)
 
@@ -114,6 +123,37 @@ async def get_check(request: Request, job_id: str, services: ServicesDep, _key: 
     if wait and not job.finished:
         job = await wait_for(services, job_id, wait)
     return check_status(request, job)
+
+
+@router.get("/{job_id}/events", name="check_events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "`progress` events while it runs, then one `done` or `failed` "
+                                            "event carrying the same JSON as GET /checks/{id}"}},
+            summary="Progress as server-sent events until the check finishes")
+async def check_events(request: Request, job_id: str, services: ServicesDep, _key: ReaderKey) -> StreamingResponse:
+    job = await run_in_threadpool(job_of_kind, services, job_id, "check")
+
+    async def events() -> AsyncIterator[str]:
+        nonlocal job
+        last: tuple[str, float, str] | None = None
+        deadline = time.monotonic() + EVENTS_MAX_S
+        while True:
+            if job.finished:
+                body = check_status(request, job).model_dump_json()
+                yield f"event: {job.state}\ndata: {body}\n\n"
+                return
+            now = (job.state, round(job.progress, 3), job.stage)
+            if now != last:
+                last = now
+                data = json.dumps({"status": now[0], "progress": now[1], "stage": now[2]})
+                yield f"event: progress\ndata: {data}\n\n"
+            if time.monotonic() > deadline or await request.is_disconnected():
+                return  # the client reconnects (EventSource does) or polls
+            await asyncio.sleep(POLL_EVERY_S)
+            job = await run_in_threadpool(services.jobs.get, job_id)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @router.get("/{job_id}/evidence/{n}.jpg", name="check_evidence", response_class=Response,
