@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import pytest
 import service.match.search as search
 import service.pipeline as pipeline_module
 from service.archive.index import ExactIndex
-from service.archive.mih import MultiIndexHashIndex
+from service.archive.mih import SPLITS, MultiIndexHashIndex
 from service.fingerprint.views import ALL_VIEWS
 from service.models import ArchiveMetadata, VideoFingerprint
 from service.pipeline import Pipeline
@@ -93,3 +95,27 @@ def test_other_processes_see_additions_and_never_return_removed_items(settings: 
         assert [m.item.id for m in reader.check(str(media.reencode), remember=False).matches] == [item.id]
         writer.archive_remove(item.id)
         assert reader.check(str(media.reencode), remember=False).matches == ()
+
+
+@pytest.mark.parametrize("pointer_bits", [21, 12], ids=["slot-pointers", "block-pointers"])
+def test_index_memory_is_at_most_twice_the_raw_hashes_plus_fixed_offsets(pointer_bits: int) -> None:
+    rng = np.random.default_rng(1)
+    frames, views = 20_000, 3
+    codes = rng.integers(1, 2**63, frames * views, dtype=np.int64).astype(np.uint64)  # nothing to share
+    items = [(i, 1000, (0, 1, 2)) for i in range(frames // 1000)]
+    index = MultiIndexHashIndex(pointer_bits)
+    index.build(codes, items)
+    fixed = sum(((1 << bits) + 1) * 4 for _, bits in SPLITS)
+    assert index.nbytes() <= 2 * codes.nbytes + fixed + 64 * len(items)
+    hits = index.search(codes[::997], 0)
+    assert sorted(hits.frame.tolist()) == sorted((np.arange(0, len(codes), 997) % 1000).tolist())
+
+
+def test_bench_index_prints_its_figures_as_one_json_line(cli: Any) -> None:
+    result = cli("bench", "index", "--frames", "30000", "--queries", "4", "--exact-queries", "2", "--json")
+    assert result.exit_code == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["recall"] == 1.0 and figures["item_recall"] == 1.0 and figures["false_matches"] == 0
+    assert figures["raw_mb"] == round(30000 * 8 / 2**20, 1)
+    for key in ("p50_ms", "p95_ms", "p50_cpu_ms", "build_s", "rss_mb", "index_mb", "exact_p95_ms"):
+        assert figures[key] > 0
