@@ -36,15 +36,19 @@ class LiveApp:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30.0, **kwargs)
 
     def wait_job(self, client: httpx.Client, status_url: str, timeout: float = JOB_TIMEOUT_S) -> dict[str, Any]:
-        """Poll (long-poll a few seconds at a time) until the job is done or failed."""
-        deadline = time.monotonic() + timeout
-        while True:
-            r = client.get(status_url, params={"wait": 5})
-            assert r.status_code == 200, r.text
-            body: dict[str, Any] = r.json()
-            if body["status"] in ("done", "failed"):
-                return body
-            assert time.monotonic() < deadline, f"job still {body['status']} after {timeout} s: {body}"
+        return wait_job(client, status_url, timeout)
+
+
+def wait_job(client: httpx.Client, status_url: str, timeout: float = JOB_TIMEOUT_S) -> dict[str, Any]:
+    """Poll (long-poll a few seconds at a time) until the job is done or failed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = client.get(status_url, params={"wait": 5})
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        if body["status"] in ("done", "failed"):
+            return body
+        assert time.monotonic() < deadline, f"job still {body['status']} after {timeout} s: {body}"
 
 
 def free_port() -> int:

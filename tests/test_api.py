@@ -5,7 +5,12 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +23,7 @@ from typer.testing import CliRunner
 from service.cli import app as cli_app
 from service.jobs import JobStore, run_job
 from tests.conftest import LoopbackServer, Media
-from tests.live_app import LiveApp, database_for_test, serve
+from tests.live_app import LiveApp, database_for_test, free_port, serve, wait_job
 
 REPORT_KEYS = {"footage", "verdict", "explanation", "source", "claims", "earliest", "matches", "checked_at",
                "remembered_id"}
@@ -57,34 +62,62 @@ def recycled_check(live: LiveApp, media: Media, archived: dict[str, Any]) -> dic
 
 
 # -- the done-when flow ------------------------------------------------------------
-def test_editor_key_from_cli_upload_then_check_says_recycled_and_no_key_is_401(
+def test_firstseen_serve_editor_key_upload_then_check_says_recycled_and_no_key_is_401(
         tmp_path: Path, media: Media) -> None:
-    with database_for_test() as db, serve(tmp_path / "home", db) as live:
-        env = {"FIRSTSEEN_HOME": str(live.settings.home), "FIRSTSEEN_DATABASE_URL": db or ""}
-        created = CliRunner().invoke(cli_app, ["keys", "create", "--role", "editor", "--json"], env=env,
-                                     catch_exceptions=False)
-        assert created.exit_code == 0, created.stderr
-        key = json.loads(created.stdout)
+    """The issue's acceptance run, with the real `firstseen serve` and `firstseen keys create` commands."""
+    firstseen = str(Path(sys.executable).parent / "firstseen")
+    with database_for_test() as db:
+        env = {**os.environ, "FIRSTSEEN_HOME": str(tmp_path / "home")}
+        env.pop("FIRSTSEEN_DATABASE_URL", None)
+        if db:
+            env["FIRSTSEEN_DATABASE_URL"] = db
+        made = subprocess.run([firstseen, "keys", "create", "--role", "editor", "--json"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        key = json.loads(made.stdout)
         assert key["role"] == "editor" and key["key"].startswith("fs_") and key["id"]
-        with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=30) as c:
-            added = c.post("/api/v1/archive", files={"file": ("original.mp4", media.original.read_bytes())},
-                           data={"title": "Convoy ambush", "published": "2018-03-01"})
-            assert added.status_code == 202, added.text
-            assert set(added.json()) >= {"id", "status", "status_url"}
-            check = c.post("/api/v1/checks", files={"file": ("original.mp4", media.original.read_bytes())},
-                           data={"claimed_date": "2021-03-11"})
-            assert check.status_code == 202, check.text
-            job = check.json()
-            assert set(job) >= {"id", "status", "status_url"} and job["status"] == "queued"
-            report = live.wait_job(c, job["status_url"])
-            assert report["status"] == "done" and report["progress"] == 1.0
-            assert report["report"]["verdict"] == "recycled"
-            assert set(report["report"]) == REPORT_KEYS  # exactly Report.to_dict(), as `firstseen check --json`
-            # the upload was remembered, so its own copy was dropped; the evidence uses the archived one
-            assert report["report"]["remembered_id"] and not list((live.settings.home / "uploads").iterdir())
-            assert c.get(report["evidence"][0]).headers["content-type"] == "image/jpeg"
-        assert httpx.get(f"{live.url}{job['status_url']}").status_code == 401
-        assert httpx.post(f"{live.url}/api/v1/checks", json={"url": "https://example.org/v"}).status_code == 401
+        port = free_port()
+        with (tmp_path / "serve.log").open("w") as log:
+            server = subprocess.Popen([firstseen, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                                      stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert server.poll() is None, (tmp_path / "serve.log").read_text()
+                try:
+                    if httpx.get(f"{url}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "firstseen serve did not start"
+                    time.sleep(0.2)
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=30) as c:
+                added = c.post("/api/v1/archive", files={"file": ("original.mp4", media.original.read_bytes())},
+                               data={"title": "Convoy ambush", "published": "2018-03-01"})
+                assert added.status_code == 202, added.text
+                assert set(added.json()) >= {"id", "status", "status_url"}
+                check = c.post("/api/v1/checks", files={"file": ("original.mp4", media.original.read_bytes())},
+                               data={"claimed_date": "2021-03-11"})
+                assert check.status_code == 202, check.text
+                job = check.json()
+                assert set(job) >= {"id", "status", "status_url"} and job["status"] == "queued"
+                report = wait_job(c, job["status_url"])
+                assert report["status"] == "done" and report["progress"] == 1.0
+                assert report["report"]["verdict"] == "recycled"
+                assert set(report["report"]) == REPORT_KEYS  # exactly Report.to_dict(), as `firstseen check --json`
+                # the upload was remembered, so its own copy was dropped; the evidence uses the archived one
+                assert report["report"]["remembered_id"] and not list((tmp_path / "home" / "uploads").iterdir())
+                assert c.get(report["evidence"][0]).headers["content-type"] == "image/jpeg"
+            assert httpx.get(f"{url}{job['status_url']}").status_code == 401
+            assert httpx.post(f"{url}/api/v1/checks", json={"url": "https://example.org/v"}).status_code == 401
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(10)
+        assert "Traceback" not in (tmp_path / "serve.log").read_text()
 
 
 # -- checks ---------------------------------------------------------------------
