@@ -4,7 +4,8 @@ What it does, all real: makes small clips with ffmpeg (lavfi sources, nothing do
 ``firstseen serve`` as a subprocess on 127.0.0.1 with a temporary ``FIRSTSEEN_HOME`` (embedded SQLite unless
 ``--database-url``; the default in-process worker thread), makes an admin key with ``firstseen keys create``
 and one reader key per client through ``POST /api/v1/keys``, seeds a small archive (``POST /api/v1/archive``)
-and a few finished checks of excerpts of it. Then ``--clients`` asyncio clients (httpx, one key each, no
+and a few finished checks of excerpts of it. One client alone reads for ``baseline_s`` seconds (what a read
+costs unloaded); then ``--clients`` asyncio clients (httpx, one key each, no
 think time) loop until ``--duration`` seconds or ``--requests`` requests, each request drawn at random:
 
 - reads: a check's report (``GET /api/v1/checks/{id}``), the archive list (``GET /api/v1/archive``),
@@ -37,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -55,6 +57,7 @@ BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 BEGIN = "<!-- load:begin (written by python -m bench.load) -->"
 BEGIN_PREFIX = "<!-- load:begin"
 END = "<!-- load:end -->"
+DOC_WIDTH = 115
 
 # High enough that no client of the run reaches it; the limiter still runs on every request.
 RATE_LIMIT_PER_MINUTE = 1_000_000
@@ -78,6 +81,7 @@ class LoadConfig:
     max_requests: int = 6000
     check_share: float = 0.1
     drain_s: float = 120.0
+    baseline_s: float = 5.0  # one client, reads only, before the load
     sources: int = len(SOURCES)  # archive clips, and one seed check of each
     seed: int = 1
     database_url: str | None = None
@@ -235,7 +239,7 @@ def seed(client: httpx.Client, originals: list[Path], excerpts: list[Path]) -> S
     return Seeded(checks, evidence, len(items))
 
 
-async def _client(url: str, key: str, seeded: Seeded, clips: list[tuple[str, bytes]], config: LoadConfig,
+async def _client(url: str, key: str, seeded: Seeded, clips: list[tuple[str, bytes]], check_share: float,
                   deadline: float, budget: list[int], tally: Tally, rng: random.Random) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60.0) as client:
@@ -243,7 +247,7 @@ async def _client(url: str, key: str, seeded: Seeded, clips: list[tuple[str, byt
             budget[0] -= 1
             tally.requests += 1
             roll = rng.random()
-            kind = "new_check" if roll < config.check_share else rng.choice(READS)
+            kind = "new_check" if roll < check_share else rng.choice(READS)
             started = time.perf_counter()
             try:
                 if kind == "new_check":
@@ -305,6 +309,7 @@ def run_load(config: LoadConfig, work: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="firstseen-load-") as tmp:
         base = work or Path(tmp)
         setup_started = time.monotonic()
+        load_average = os.getloadavg()[0]  # other work on the machine when the run starts
         originals, excerpts = make_clips(base / "clips", config.sources)
         clips = [(p.name, p.read_bytes()) for p in excerpts]
         with serve(base / "home", config.database_url) as server:
@@ -314,15 +319,19 @@ def run_load(config: LoadConfig, work: Path | None = None) -> dict[str, Any]:
                 seeded = seed(admin_client, originals, excerpts)
                 keys = _reader_keys(admin_client, config.clients)
                 setup_s = time.monotonic() - setup_started
+                rng = random.Random(config.seed)
+                # one client, reads only: what a read costs when nobody else is asking
+                baseline = Tally()
+                asyncio.run(_client(server.url, keys[0], seeded, clips, 0.0, time.monotonic() + config.baseline_s,
+                                    [config.max_requests], baseline, random.Random(rng.random())))
                 tally = Tally()
                 started = time.monotonic()
                 deadline = started + config.duration_s
                 budget = [config.max_requests]
-                rng = random.Random(config.seed)
 
                 async def load() -> None:
                     await asyncio.gather(*(
-                        _client(server.url, key, seeded, clips, config, deadline, budget, tally,
+                        _client(server.url, key, seeded, clips, config.check_share, deadline, budget, tally,
                                 random.Random(rng.random())) for key in keys))
 
                 asyncio.run(load())
@@ -336,12 +345,13 @@ def run_load(config: LoadConfig, work: Path | None = None) -> dict[str, Any]:
             "duration_s": round(elapsed, 1),
             "requests": tally.requests,
             "requests_per_s": round(tally.requests / elapsed, 1) if elapsed else None,
-            "errors": sum(tally.errors.values()) + failed + tracebacks,
-            "errors_by_kind": dict(tally.errors) | ({"check_failed": failed} if failed else {})
+            "errors": sum(tally.errors.values()) + sum(baseline.errors.values()) + failed + tracebacks,
+            "errors_by_kind": dict(tally.errors + baseline.errors) | ({"check_failed": failed} if failed else {})
             | ({"server_traceback": tracebacks} if tracebacks else {}),
-            "error_examples": tally.error_examples,
+            "error_examples": baseline.error_examples + tally.error_examples,
             "reads": _percentiles(reads),
             "reads_by_kind": {k: _percentiles(tally.latencies[k]) for k in READS},
+            "baseline_reads": _percentiles([v for k in READS for v in baseline.latencies[k]]),
             "new_checks": {
                 "submitted": len(tally.latencies["new_check"]) + tally.errors.get("new_check", 0),
                 "accepted": len(tally.new_checks),
@@ -357,35 +367,59 @@ def run_load(config: LoadConfig, work: Path | None = None) -> dict[str, Any]:
             "setup": {"database": "postgresql" if config.database_url else "sqlite",
                       "worker": "in-process (1 thread)", "rate_limit_per_minute": RATE_LIMIT_PER_MINUTE,
                       "check_share": config.check_share, "max_requests": config.max_requests,
-                      "drain_s": config.drain_s, "setup_s": round(setup_s, 1), "cpus": os.cpu_count(),
+                      "drain_s": config.drain_s, "baseline_s": config.baseline_s, "setup_s": round(setup_s, 1),
+                      "cpus": os.cpu_count(), "load_average": round(load_average, 1),
                       "python": platform.python_version()},
         }
         return result
 
 
+def _paragraph(text: str) -> str:
+    return textwrap.fill(" ".join(text.split()), width=DOC_WIDTH, break_on_hyphens=False)
+
+
 def _block(result: dict[str, Any], command: str) -> str:
-    reads, checks = result["reads"], result["new_checks"]
+    reads, checks, setup = result["reads"], result["new_checks"], result["setup"]
     rows = "\n".join(
         f"| {name} | {r['count']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |"
         for name, r in (("all reads", reads), *((f"`{k}`", result["reads_by_kind"][k]) for k in READS),
-                        ("new check (upload, 202)", checks["upload_latency"])))
+                        ("new check (upload, 202)", checks["upload_latency"]),
+                        ("reads, one client alone (before the load)", result["baseline_reads"])))
+    database = "PostgreSQL" if setup["database"] == "postgresql" else "the embedded SQLite"
+    mean_wait = result["clients"] / result["requests_per_s"] if result["requests_per_s"] else 0
+    what = _paragraph(f"""
+        `bench/load.py` starts `firstseen serve` on 127.0.0.1 with a temporary `FIRSTSEEN_HOME` ({database}, the
+        default in-process worker thread), seeds {result["seed"]["archive_items"]} archive clips and
+        {result["seed"]["checks"]} finished checks of excerpts of them, then runs {result["clients"]} concurrent
+        clients (asyncio + httpx in one process, one reader key each, no think time) for {result["duration_s"]} s.
+        Each request is drawn at random: a check's report (`check`, `GET /api/v1/checks/{{id}}`), the archive list
+        (`archive`), an evidence JPEG (`evidence`; the seed checks' pictures were viewed once while seeding, so
+        these are cached reads), or, one request in {round(1 / setup["check_share"])}, a new check of a small
+        uploaded clip (multipart, `remember=false`). An error is any answer other than 200 for a read or 202 for a
+        new check, a transport error, a new check that ends `failed`, or a traceback in the server's log. The
+        per-key rate limit is raised to {RATE_LIMIT_PER_MINUTE:,} a minute for the run: clients without think time
+        would otherwise measure the limiter (120 a minute a key by default), and a 429 would count as an error.
+        Before the load, one client alone reads for {setup["baseline_s"]:.0f} s (the table's last row).""")
+    load = _paragraph(f"""
+        Client and server share the machine's {setup["cpus"]} CPUs, which other work was also using (load average
+        {setup["load_average"]} when the run started). With {result["clients"]} clients and no think time, a
+        request mostly waits its turn: {result["clients"]} clients at {result["requests_per_s"]} requests a second
+        is {mean_wait:.2f} s per round trip on average (Little's law), so the percentiles measure the queue in
+        front of one server process as much as the work of a read.""")
+    queued = _paragraph(f"""
+        New checks: {checks["accepted"]} of {checks["submitted"]} accepted with 202 and queued. After
+        {result["duration_s"]} s of load and {checks["waited_s"]} s of waiting,
+        {checks["done"]} were done, {checks["still_queued"]} still queued, {checks["still_running"]} running and
+        {checks["failed"]} failed. One worker thread fingerprints them in order, so a surge lengthens the queue
+        instead of failing requests, and reads are answered meanwhile.""")
     return f"""{BEGIN}
 ## Load (issue 6)
 
 ```sh
-{command}
+{command}    # ~4 min: setup, {result["duration_s"]:.0f} s of load, up to {setup["drain_s"]:.0f} s for queued checks
 ```
 
-`bench/load.py` starts `firstseen serve` on 127.0.0.1 (temporary `FIRSTSEEN_HOME`, {result["setup"]["database"]},
-the default in-process worker), seeds {result["seed"]["archive_items"]} archive clips and {result["seed"]["checks"]}
-finished checks, then runs {result["clients"]} concurrent clients (asyncio + httpx, one reader key each, no think
-time) for {result["duration_s"]} s: reads of a check's report (`check`), the archive list (`archive`) and evidence
-JPEGs (`evidence`), and about one request in {round(1 / result["setup"]["check_share"])} a new check of a small
-uploaded clip. The seed checks' evidence pictures were viewed once while seeding, so `evidence` reads are of the
-cached JPEGs. The per-key rate limit is raised to {RATE_LIMIT_PER_MINUTE:,} a minute for the run (clients without
-think time would otherwise measure the limiter, 120 a minute a key by default); any other answer than 200 for a read
-or 202 for a new check is an error, and so is a new check that ends `failed` or a traceback in the server's log.
-Client and server share the {result["setup"]["cpus"]}-CPU machine.
+{what}
 
 **{result["requests"]} requests, {result["requests_per_s"]} a second, {result["errors"]} errors.**
 
@@ -393,10 +427,9 @@ Client and server share the {result["setup"]["cpus"]}-CPU machine.
 |---|---:|---:|---:|---:|
 {rows}
 
-New checks: {checks["accepted"]} of {checks["submitted"]} accepted (202) and queued; {result["duration_s"]} s of
-load plus {checks["waited_s"]} s of waiting later, {checks["done"]} were done, {checks["still_queued"]} still queued,
-{checks["still_running"]} running and {checks["failed"]} failed. One worker thread fingerprints them in order, so
-a surge lengthens the queue instead of failing requests; reads stay answered meanwhile.
+{load}
+
+{queued}
 {END}"""
 
 

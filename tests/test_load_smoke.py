@@ -15,7 +15,7 @@ def test_ten_clients_get_no_errors_and_every_new_check_is_accepted_and_queued(tm
                                                                               database_url: str | None) -> None:
     # check_share 0.3 with the fixed seed: several clients' first request is a new check, at any speed
     config = LoadConfig(clients=10, duration_s=4.0, max_requests=400, check_share=0.3, drain_s=20.0, sources=1,
-                        database_url=database_url)
+                        baseline_s=1.0, database_url=database_url)
     result = run_load(config, work=tmp_path)
 
     assert result["errors"] == 0, result["error_examples"]
