@@ -201,15 +201,12 @@ class MultiIndexHashIndex:
             probes = (keys[:, None] ^ masks[None, :]).reshape(-1)
             starts = np.take(offsets, probes).astype(np.int64)
             counts = np.take(offsets, probes + 1).astype(np.int64) - starts
-            nonzero = counts > 0
-            if not nonzero.any():
-                continue
-            starts, counts = starts[nonzero], counts[nonzero]
-            probe_rows = np.flatnonzero(nonzero) // len(masks)
             total = int(counts.sum())
-            # entries starts[i] .. starts[i]+counts[i]-1 for every probe, flattened
+            if total == 0:
+                continue
+            # entries starts[i] .. starts[i]+counts[i]-1 for every probe, flattened (probes are row-major)
             flat = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-            rows_all.append(np.repeat(probe_rows, counts))
+            rows_all.append(np.repeat(np.arange(len(hashes)), counts.reshape(len(hashes), -1).sum(axis=1)))
             entries = np.take(self._pointers, flat)
             blocks_all.append(((entries >> np.uint64(self._pointer_bits * t)) & mask).astype(np.int64))
         if not rows_all:
