@@ -8,7 +8,9 @@ the network. Two passes over every ``/api/v1`` operation and ``/healthz``: with 
 routes; a key the fuzzer revokes through ``DELETE /keys/{id}`` is replaced before the next call), and with
 no key, where every API answer must be 401.
 
-Bounded for CI: ``MAX_EXAMPLES`` per operation and pass, no deadline, no example database.
+Bounded for CI: ``MAX_EXAMPLES`` per operation and generation mode (valid data, and data that breaks the
+schema), no deadline, no example database, derandomized so every run sends the same examples (about 1,300
+calls, under two minutes on two busy CPUs).
 """
 
 from __future__ import annotations
