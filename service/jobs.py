@@ -170,11 +170,14 @@ class JobStore:
             raise NotFound(f"no job {job_id}")
         return _row_to_job(row)
 
-    def recent(self, kind: str | None = None, states: Iterable[str] | None = None, limit: int = 100,
-               offset: int = 0) -> list[Job]:
+    def recent(self, kind: str | None = None, states: Iterable[str] | None = None, owner: str | None = None,
+               limit: int = 100, offset: int = 0) -> list[Job]:
+        """Newest first."""
         stmt = jobs.select().order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit).offset(offset)
         if kind:
             stmt = stmt.where(jobs.c.kind == kind)
+        if owner:
+            stmt = stmt.where(jobs.c.owner == owner)
         if states is not None:
             stmt = stmt.where(jobs.c.state.in_(list(states)))
         with self.engine.connect() as c:

@@ -105,11 +105,14 @@ def test_fact_checker_archives_then_checks_a_file_and_a_link(live: LiveApp, brow
     page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=30_000)
     assert all(w > 0 for w in _evidence_loaded(page))
     page.screenshot(path=str(shots / "report-link.png"), full_page=True)
+    report_url = page.url
+    page.click("nav a[href='/']")
+    assert page.locator("ul.recent li").count() == 2 and "recycled" in page.inner_text("ul.recent")
 
     # on a phone-width screen the report still fits
     phone = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
     phone.context.add_cookies(page.context.cookies())
-    phone.goto(page.url)
+    phone.goto(report_url)
     phone.wait_for_selector("#verdict")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     phone.screenshot(path=str(shots / "report-phone.png"), full_page=True)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+import threading
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -37,6 +38,8 @@ class Services:
     keys: KeyStore
     limiter: RateLimiter
     queue: JobQueue
+    # Removals update the pipeline's in-memory index, which is not safe for concurrent writers.
+    archive_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def uploads_dir(self) -> Path:

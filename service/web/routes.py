@@ -109,7 +109,7 @@ def home(request: Request, services: ServicesDep) -> HTMLResponse:
     key = _key(request, services)
     if key is None:
         return _page(request, "login.html", None, error=None)
-    recent = [j for j in services.jobs.recent(kind="check", limit=50) if j.owner == key.actor][:10]
+    recent = services.jobs.recent(kind="check", owner=key.actor, limit=10)
     return _page(request, "index.html", key, error=None, recent=recent, form={})
 
 

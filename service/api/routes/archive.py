@@ -114,7 +114,9 @@ def update_item(item_id: DbId, body: ArchivePatch, services: ServicesDep, key: E
 
 @router.delete("/archive/{item_id}", response_model=ArchiveItemOut, summary="Remove an item and its fingerprints")
 def delete_item(item_id: DbId, services: ServicesDep, key: EditorKey) -> ArchiveItemOut:
-    return ArchiveItemOut(**services.pipeline.archive_remove(item_id, actor=key.actor).to_dict())
+    with services.archive_lock:
+        removed = services.pipeline.archive_remove(item_id, actor=key.actor)
+    return ArchiveItemOut(**removed.to_dict())
 
 
 @router.get("/footage/{item_id}", response_model=FootageOut,
