@@ -176,13 +176,13 @@ class MultiIndexHashIndex:
                     continue
                 a, b = self._ranges[item_id]
                 frames = int(self._frames[row])
+                width = (b - a) // frames if frames else 0
                 blocks.append(self._codes[a:b])
-                items.append((item_id, frames, self._view_table[row, : (b - a) // frames].tolist()))
+                items.append((item_id, frames, self._view_table[row, :width].tolist()))
             for item_id, (c, frame_idx, views) in self._delta.parts().items():
-                dense, n_frames, view_ids = _dense(c, frame_idx, views)
-                if n_frames:
-                    blocks.append(dense)
-                    items.append((item_id, n_frames, view_ids))
+                dense, n_frames, view_ids = _dense(c, frame_idx, views)  # no frames: kept as an empty item
+                blocks.append(dense)
+                items.append((item_id, n_frames, view_ids))
             self.build(np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.uint64), items)
             self._delta = ExactIndex()
             self._delta_items.clear()
