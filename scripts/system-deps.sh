@@ -5,7 +5,7 @@
 set -euo pipefail
 want=(ffmpeg)
 if [[ "${1:-test}" == "test" ]]; then
-  want+=(chromium postgresql redis-server pkg-config libavcodec-dev libavformat-dev libavutil-dev
+  want+=(chromium postgresql redis-server curl jq pkg-config libavcodec-dev libavformat-dev libavutil-dev
          libswscale-dev libavfilter-dev libavdevice-dev)
 fi
 missing=()
