@@ -107,24 +107,32 @@ class VideoHashPeer:
 
         self._cls = VideoHash
         self._cache_path = cache / "videohash.json"
-        self._cache: dict[str, tuple[str, float]] = (
-            json.loads(self._cache_path.read_text()) if self._cache_path.exists() else {}
-        )
+        self._cache = self._load()
         self._archive: dict[str, int] = {}
 
     def _key(self, path: Path) -> str:
         st = path.stat()
         return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
+    def _load(self) -> dict[str, tuple[str, float]]:
+        try:
+            return dict(json.loads(self._cache_path.read_text())) if self._cache_path.exists() else {}
+        except ValueError:  # a run stopped mid-write: start over
+            return {}
+
     def hash(self, path: Path) -> tuple[int, float]:
         key = self._key(path)
+        if key not in self._cache:
+            self._cache.update(self._load())  # another process may have hashed it meanwhile
         if key not in self._cache:
             started = time.perf_counter()
             vh = self._cls(path=str(path))
             seconds = time.perf_counter() - started
-            self._cache[key] = (vh.hash_hex, seconds)
             vh.delete_storage_path()
-            self._cache_path.write_text(json.dumps(self._cache))
+            self._cache = {**self._load(), **self._cache, key: (vh.hash_hex, seconds)}
+            tmp = self._cache_path.with_suffix(".part")
+            tmp.write_text(json.dumps(self._cache))
+            tmp.replace(self._cache_path)
         hex_, seconds = self._cache[key]
         return int(hex_, 16), float(seconds)
 

@@ -49,7 +49,7 @@ HITS_PER_QUERY_FRAME = 12
 # hard negatives (same camera and place, other moment) against its edited copies.
 OFF_LINE_S = 2.5
 SPECIFIC_BITS = 4
-MIN_SPECIFIC_SHARE = 0.3
+MIN_SPECIFIC_SHARE = 0.5
 
 
 # A query window view only counts against the same window of an archive frame
