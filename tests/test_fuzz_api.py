@@ -153,6 +153,18 @@ def test_largest_storable_id_is_a_plain_404(fuzz_target: FuzzTarget) -> None:
         assert c.get("/api/v1/archive", params={"offset": 2**31 - 1}).json()["items"] == []
 
 
+def test_repeated_check_with_the_same_idempotency_key_is_a_documented_200(fuzz_target: FuzzTarget) -> None:
+    """Schemathesis sent one Idempotency-Key twice: the second answer, 200, was not in the OpenAPI."""
+    with httpx.Client(base_url=fuzz_target.url, headers=fuzz_target.admin_headers(), timeout=30) as c:
+        documented = c.get("/openapi.json").json()["paths"]["/api/v1/checks"]["post"]["responses"]
+        sent = [c.post("/api/v1/checks", headers={"Idempotency-Key": "fuzz-repeat"},
+                       files={"file": ("clip.mp4", b"not really a video", "video/mp4")}) for _ in range(2)]
+    assert [r.status_code for r in sent] == [202, 200]
+    assert sent[0].json()["id"] == sent[1].json()["id"]
+    assert {"200", "202"} <= set(documented)
+    assert documented["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/JobCreated"}
+
+
 def test_admin_calls_get_no_server_error_and_only_documented_answers(api_schema: Any,
                                                                      fuzz_target: FuzzTarget) -> None:
     def call(case: Any) -> None:

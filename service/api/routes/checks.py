@@ -55,7 +55,9 @@ CHECK_BODY: dict[str, Any] = {
 
 
 @router.post("", status_code=202, response_model=JobCreated, openapi_extra=CHECK_BODY,
-             responses={415: error_doc("unsupported_media_type", "A body that is neither JSON nor multipart")},
+             responses={200: {"model": JobCreated, "description": "A repeat with the same `Idempotency-Key`: "
+                                                                   "the job the first request made"},
+                        415: error_doc("unsupported_media_type", "A body that is neither JSON nor multipart")},
              summary="Check a link (JSON) or an uploaded file (multipart)")
 async def create_check(request: Request, response: Response, services: ServicesDep, key: ReaderKey,
                        idempotency_key: IdempotencyKey = None) -> JobCreated:
