@@ -12,6 +12,7 @@ the same process for the recall figure and its own latency.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -50,6 +51,7 @@ class IndexBenchResult:
     exact_p50_ms: float
     exact_p95_ms: float
     exact_queries: int
+    load_avg: float  # the machine's 1-minute load average at the end: wall times grow with it, CPU times less
 
 
 def _clustered(rng: np.random.Generator, n: int) -> npt.NDArray[np.uint64]:
@@ -161,6 +163,7 @@ def run_index_bench(frames: int, queries: int, exact_queries: int = 10, seed: in
         exact_p50_ms=round(float(np.percentile(exact_latencies, 50)), 2) if exact_latencies else 0.0,
         exact_p95_ms=round(float(np.percentile(exact_latencies, 95)), 2) if exact_latencies else 0.0,
         exact_queries=len(exact_latencies),
+        load_avg=round(os.getloadavg()[0], 2),
     )
 
 
