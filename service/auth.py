@@ -26,6 +26,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from service.archive.schema import migrate
 from service.archive.store import metadata
 from service.errors import BadInput, NotFound
 
@@ -91,7 +92,7 @@ def _row_to_key(row: Any) -> ApiKey:
 class KeyStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine, tables=[api_keys])
+        migrate(engine)  # creates or upgrades every table (service/archive/schema.py)
 
     def create(self, role: str, name: str | None = None) -> tuple[ApiKey, str]:
         """A new key and its token (the only time the token exists outside the caller)."""

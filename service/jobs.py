@@ -35,6 +35,7 @@ from typing import Any, Literal, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from service.archive.schema import migrate
 from service.archive.store import metadata
 from service.errors import BadInput, Conflict, FirstseenError, NotFound, TooLarge
 from service.models import ArchiveItem, ArchiveMetadata, Claims, Segment
@@ -131,7 +132,7 @@ class JobStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine, tables=[jobs])
+        migrate(engine)  # creates or upgrades every table (service/archive/schema.py)
 
     def create(self, kind: str, payload: dict[str, Any], owner: str | None = None,
                idempotency: str | None = None) -> tuple[Job, bool]:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from service.archive.schema import migrate
 from service.archive.store import metadata
 from service.errors import Conflict, NotFound
 
@@ -62,7 +63,7 @@ class Source:
 class SourceStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        migrate(engine)  # creates or upgrades every table (service/archive/schema.py)
 
     def add(self, url: str, title: str | None = None) -> Source:
         with self.engine.begin() as c:

@@ -23,6 +23,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from service.archive.schema import migrate
 from service.errors import BadInput, NotFound
 from service.models import ArchiveItem, ArchiveMetadata, VideoFingerprint
 
@@ -136,7 +137,7 @@ class ArchiveStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        migrate(engine)  # creates or upgrades every table (service/archive/schema.py)
 
     # -- writes --------------------------------------------------------
     def add(
