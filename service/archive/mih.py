@@ -208,7 +208,8 @@ class MultiIndexHashIndex:
             flat = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
             rows_all.append(np.repeat(np.arange(len(hashes)), counts.reshape(len(hashes), -1).sum(axis=1)))
             entries = np.take(self._pointers, flat)
-            blocks_all.append(((entries >> np.uint64(self._pointer_bits * t)) & mask).astype(np.int64))
+            # fields are < 2**21, so the uint64 result is viewed as int64 indices without a copy
+            blocks_all.append(((entries >> np.uint64(self._pointer_bits * t)) & mask).view(np.int64))
         if not rows_all:
             z = np.zeros(0, dtype=np.int64)
             return z, z
