@@ -108,3 +108,10 @@ def test_installed_console_script_reports_errors_without_traceback(home: Path, m
     res = subprocess.run([str(exe), "check", str(media.not_video)], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and "not a readable video" in res.stderr
+
+
+@pytest.mark.parametrize("args", [("archive", "show"), ("archive", "remove"), ("footage", "show"),
+                                  ("sources", "remove")])
+def test_ids_past_the_database_integer_are_simply_not_found(cli, args: tuple[str, ...]) -> None:
+    res = cli(*args, "99999999999999999999999")
+    assert res.exit_code == 2 and "no " in res.stderr and "Traceback" not in res.stderr

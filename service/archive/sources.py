@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from service.archive.schema import migrate
-from service.archive.store import metadata
+from service.archive.store import MAX_ID, metadata
 from service.errors import Conflict, NotFound
 
 __all__ = ["Source", "SourceStore"]
@@ -75,6 +75,8 @@ class SourceStore:
         return self.get(sid)
 
     def get(self, source_id: int) -> Source:
+        if not 0 < source_id <= MAX_ID:
+            raise NotFound(f"no source {source_id}")
         with self.engine.connect() as c:
             row = c.execute(sources.select().where(sources.c.id == source_id)).one_or_none()
             if row is None:
@@ -89,6 +91,8 @@ class SourceStore:
         return [self.get(i) for i in ids]
 
     def remove(self, source_id: int) -> None:
+        if not 0 < source_id <= MAX_ID:
+            raise NotFound(f"no source {source_id}")
         with self.engine.begin() as c:
             c.execute(seen_entries.delete().where(seen_entries.c.source_id == source_id))
             if c.execute(sources.delete().where(sources.c.id == source_id)).rowcount == 0:

@@ -132,6 +132,15 @@ def create_db_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; larger numbers overflow the drivers instead of matching nothing
+
+
+def _known_id(item_id: int) -> int:
+    if not 0 < item_id <= MAX_ID:
+        raise NotFound(f"no archive item {item_id}")
+    return item_id
+
+
 class ArchiveStore:
     """CRUD over items and fingerprints; every write is one transaction."""
 
@@ -190,6 +199,7 @@ class ArchiveStore:
                      "after": json.loads(r.after) if r.after else None} for r in c.execute(stmt)]
 
     def update(self, item_id: int, changes: dict[str, Any], actor: str = "system") -> ArchiveItem:
+        _known_id(item_id)
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise BadInput(f"cannot edit field(s): {', '.join(sorted(unknown))}")
@@ -205,6 +215,7 @@ class ArchiveStore:
         return _row_to_item(row)
 
     def remove(self, item_id: int, actor: str = "system") -> ArchiveItem:
+        _known_id(item_id)
         with self.engine.begin() as c:
             row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
             if row is None:
@@ -273,6 +284,7 @@ class ArchiveStore:
 
     # -- reads ---------------------------------------------------------
     def get(self, item_id: int) -> ArchiveItem:
+        _known_id(item_id)
         with self.engine.connect() as c:
             row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
         if row is None:
@@ -280,12 +292,15 @@ class ArchiveStore:
         return _row_to_item(row)
 
     def media_path(self, item_id: int) -> str | None:
+        if not 0 < item_id <= MAX_ID:
+            return None
         with self.engine.connect() as c:
             value = c.execute(sa.select(items.c.media_path).where(items.c.id == item_id)).scalar()
         return str(value) if value else None
 
     def list(self, limit: int = 1000, offset: int = 0, q: str | None = None,
              kind: str | None = None) -> list[ArchiveItem]:
+        limit, offset = max(0, min(limit, MAX_ID)), max(0, min(offset, MAX_ID))
         stmt = items.select().order_by(items.c.id).limit(limit).offset(offset)
         if kind:
             stmt = stmt.where(items.c.kind == kind)
