@@ -294,11 +294,11 @@ def _work(pipeline: Any, job: Job, progress: Callable[[float, str], None]) -> An
     if job.kind == "check":
         claims = Claims(**p.get("claims", {}))
         report = pipeline.check(p["source"], claims, remember=bool(p.get("remember", True)), progress=progress,
-                                actor=actor)
+                                actor=actor, origin=f"job:{job.id}")
         return report.to_dict()
     if job.kind == "archive_add":
         meta = ArchiveMetadata(**p.get("meta", {}))
-        item = pipeline.archive_add(p["source"], meta, progress=progress, actor=actor)
+        item = pipeline.archive_add(p["source"], meta, progress=progress, actor=actor, origin=f"job:{job.id}")
         return item.to_dict()
     if job.kind == "crawl":
         source_id = int(p["source_id"])

@@ -13,6 +13,7 @@ progress through a ``(fraction, stage)`` callback.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import shutil
@@ -197,20 +198,24 @@ class Pipeline:
     # -- use cases -----------------------------------------------------
     def archive_add(self, source: str, meta: ArchiveMetadata, kind: str = "curated",
                     progress: ProgressFn = _no_progress, keep_media: bool = True,
-                    actor: str = "system") -> ArchiveItem:
+                    actor: str = "system", origin: str | None = None) -> ArchiveItem:
+        """Fingerprint and store ``source``; an ``origin`` seen before returns the item it made."""
+        if origin is not None and (done := self.store.find_by_origin(origin)) is not None:
+            return done
         info = self.fetch(source, progress)
         fp = self.fingerprint(info, progress)
         progress(0.9, "match")
         item = self._store_new(info, fp, self._fill_from_source(meta, info), kind, self.match(fp), keep_media,
-                               actor=actor)
+                               actor=actor, origin=origin)
         progress(1.0, "done")
         return item
 
     def _store_new(self, info: SourceInfo, fp: VideoFingerprint, meta: ArchiveMetadata, kind: str,
-                   matches: Sequence[Match], keep_media: bool, actor: str = "system") -> ArchiveItem:
+                   matches: Sequence[Match], keep_media: bool, actor: str = "system",
+                   origin: str | None = None) -> ArchiveItem:
         """One transaction for the item and its hashes, then index it and link its footage."""
         media_path = self._keep_media(info) if keep_media else None
-        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path, actor=actor)
+        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path, actor=actor, origin=origin)
         self._index_add(item.id, fp)
         if matches:
             self._link(item.id, matches)
@@ -256,12 +261,16 @@ class Pipeline:
         return added
 
     def check(self, source: str, claims: Claims | None = None, remember: bool = False,
-              progress: ProgressFn = _no_progress, actor: str = "system") -> Report:
+              progress: ProgressFn = _no_progress, actor: str = "system", origin: str | None = None) -> Report:
+        """Match ``source`` and decide; ``origin`` names the attempt so a re-run remembers the upload once."""
         claims = claims or Claims()
         info = self.fetch(source, progress)
         fp = self.fingerprint(info, progress)
         progress(0.92, "match")
-        matches = self.match(fp)
+        # A crashed earlier attempt of this very check may have remembered the upload already:
+        # that copy is the upload itself, not prior evidence.
+        earlier_attempt = self.store.find_by_origin(origin) if origin is not None else None
+        matches = self.match(fp, exclude=[earlier_attempt.id] if earlier_attempt else ())
         footage = self.relatives(matches)
         verdict, earliest, explanation = decide(matches, claims, info, footage)
         remembered: int | None = None
@@ -271,7 +280,8 @@ class Pipeline:
                 event=claims.event, source_url=info.webpage_url or (info.input if "://" in info.input else None),
                 platform=info.extractor, uploader=info.uploader or info.channel,
             )
-            remembered = self._store_new(info, fp, meta, "observed", matches, keep_media=True, actor=actor).id
+            remembered = self._store_new(info, fp, meta, "observed", matches, keep_media=True, actor=actor,
+                                         origin=origin).id
         progress(1.0, "done")
         return Report(verdict=verdict, explanation=explanation, source=info, claims=claims,
                       earliest=earliest, matches=tuple(matches), remembered_id=remembered,
@@ -299,7 +309,12 @@ class Pipeline:
         for n, entry in enumerate(new):
             if progress:
                 progress(n, len(new), entry.title or entry.url)
+            origin = crawl_origin(source_id, entry.key)
             try:
+                if (done := self.store.find_by_origin(origin)) is not None:  # stored, then the crawl died
+                    self.sources.mark(source_id, entry.key, "added", done.id)
+                    added.append(done.id)
+                    continue
                 info = self.fetch(entry.url)
                 fp = self.fingerprint(info)
                 meta = ArchiveMetadata(
@@ -309,7 +324,7 @@ class Pipeline:
                     source_url=entry.url, platform=listing.title or source.url,
                     uploader=entry.uploader or info.uploader,
                 )
-                item = self._store_new(info, fp, meta, "observed", self.match(fp), keep_media)
+                item = self._store_new(info, fp, meta, "observed", self.match(fp), keep_media, origin=origin)
                 self.sources.mark(source_id, entry.key, "added", item.id)
                 added.append(item.id)
             except (DecodeError, TooLarge) as exc:  # the entry itself is unusable: don't retry it
@@ -353,6 +368,11 @@ class Pipeline:
             shutil.copyfile(src, tmp)
             tmp.replace(dest)
         return str(dest)
+
+
+def crawl_origin(source_id: int, entry_key: str) -> str:
+    """The origin of an item a crawl stores: bounded in length whatever the entry key (a URL) is."""
+    return f"crawl:{source_id}:{hashlib.sha256(entry_key.encode()).hexdigest()[:32]}"
 
 
 def _published_from(info: SourceInfo) -> str | None:

@@ -145,3 +145,34 @@ def test_server_killed_mid_check_resumes_the_job_after_restart(
     assert body["status"] == "done", body
     assert body["report"]["verdict"] == "recycled"
     assert assert_consistent(settings) == 2  # the check was remembered exactly once
+
+
+def test_a_job_rerun_after_it_stored_but_before_it_finished_stores_nothing_twice(
+        settings: Settings, media: Media) -> None:
+    from service.jobs import JobStore, run_job
+    from service.models import ArchiveMetadata, Claims
+    from service.pipeline import Pipeline
+
+    with Pipeline.from_settings(settings) as pipeline:
+        pipeline.archive_add(str(media.original), ArchiveMetadata(title="A", published="2018-03-01"))
+        jobs = JobStore(pipeline.store.engine)
+        check, _ = jobs.create("check", {"source": str(media.excerpt_240p), "claims": {"date": "2021-03-11"},
+                                         "remember": True})
+        add, _ = jobs.create("archive_add", {"source": str(media.other), "meta": {"title": "B"}})
+        # The crashed attempts: each stored its item, then the process died before the job was marked done.
+        for job in (check, add):
+            assert jobs.start(job.id)
+        first_check = pipeline.check(str(media.excerpt_240p), Claims(date="2021-03-11"), remember=True,
+                                     origin=f"job:{check.id}")
+        first_add = pipeline.archive_add(str(media.other), ArchiveMetadata(title="B"), origin=f"job:{add.id}")
+        assert pipeline.store.count() == 3
+
+        redone_check, redone_add = run_job(pipeline, check.id), run_job(pipeline, add.id)
+        assert redone_check.state == redone_add.state == "done"
+        assert pipeline.store.count() == 3
+        report = redone_check.result
+        assert report["remembered_id"] == first_check.remembered_id
+        # The earlier attempt's copy is the upload itself, not prior evidence.
+        assert [m["archive_id"] for m in report["matches"]] == [1] and report["verdict"] == "recycled"
+        assert redone_add.result["id"] == first_add.id
+    assert_consistent(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -10,7 +11,7 @@ from alembic.script import ScriptDirectory
 import service.archive.sources  # noqa: F401  (their tables join the shared metadata)
 import service.auth  # noqa: F401
 import service.jobs  # noqa: F401
-from service.archive.schema import HEAD, alembic_config, migrate
+from service.archive.schema import FIRST, HEAD, alembic_config, migrate
 from service.archive.store import ArchiveStore, create_db_engine, metadata
 from service.settings import Settings
 
@@ -37,7 +38,10 @@ def test_archive_made_before_migrations_is_adopted_and_kept(settings: Settings) 
     settings.ensure_dirs()
     engine = create_db_engine(settings.resolved_database_url)
     try:
-        metadata.create_all(engine)  # how firstseen made archives before it had migrations
+        # An archive from before migrations: the first schema, no alembic_version table.
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), FIRST)  # type: ignore[arg-type]
+            conn.execute(sa.text("DROP TABLE alembic_version"))
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO items (kind, title, sha256, duration, frame_count, added_at) "
                                  "VALUES ('curated', 'old', 'x', 1.0, 0, '2026-01-01T00:00:00+00:00')"))

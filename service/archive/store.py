@@ -53,6 +53,10 @@ items = sa.Table(
     sa.Column("added_at", sa.String(40), nullable=False),
     sa.Column("media_path", sa.Text),
     sa.Column("footage_id", sa.Integer, index=True),
+    # What created the item when that can happen twice (a job re-run after a crash, a re-crawl):
+    # "job:<id>", "crawl:<source>:<entry>". Unique, so the second attempt finds the first's item.
+    sa.Column("origin", sa.String(120)),
+    sa.UniqueConstraint("origin", name="uq_items_origin"),
 )
 
 fingerprints = sa.Table(
@@ -159,14 +163,29 @@ class ArchiveStore:
         conn: sa.Connection | None = None,
         actor: str = "system",
         added_at: str | None = None,
+        origin: str | None = None,
     ) -> ArchiveItem:
+        """Store a new item; with an ``origin`` already stored, return that item instead."""
         if kind not in ("curated", "observed"):
             raise BadInput(f"unknown item kind {kind!r}")
+        if origin is not None and (existing := self.find_by_origin(origin)) is not None:
+            return existing
         values = {f: getattr(meta, f) for f in EDITABLE}
         values.update(
             kind=kind, sha256=sha256, duration=float(fingerprint.duration),
             frame_count=fingerprint.frame_count, added_at=added_at or _now(), media_path=media_path,
+            origin=origin,
         )
+        try:
+            return self._insert(values, fingerprint, conn, actor)
+        except sa.exc.IntegrityError:
+            existing = self.find_by_origin(origin) if origin is not None and conn is None else None
+            if existing is None:
+                raise
+            return existing  # a concurrent attempt with the same origin won
+
+    def _insert(self, values: dict[str, Any], fingerprint: VideoFingerprint, conn: sa.Connection | None,
+                actor: str) -> ArchiveItem:
         with self._tx(conn) as c:
             item_id = c.execute(items.insert().values(**values).returning(items.c.id)).scalar_one()
             c.execute(
@@ -318,6 +337,11 @@ class ArchiveStore:
     def count(self) -> int:
         with self.engine.connect() as c:
             return int(c.execute(sa.select(sa.func.count()).select_from(items)).scalar_one())
+
+    def find_by_origin(self, origin: str) -> ArchiveItem | None:
+        with self.engine.connect() as c:
+            row = c.execute(items.select().where(items.c.origin == origin)).one_or_none()
+        return _row_to_item(row) if row is not None else None
 
     def find_by_sha256(self, sha256: str) -> list[ArchiveItem]:
         with self.engine.connect() as c:
