@@ -45,7 +45,7 @@ HITS_PER_QUERY_FRAME = 12
 # really is the archived footage is closer *on* its line than anywhere else: a
 # segment's frame is specific when its on-line distance beats its best hit more
 # than OFF_LINE_S away from the line by SPECIFIC_BITS, and a segment needs
-# MIN_SPECIFIC_SHARE of its frames specific. Chosen on the accuracy benchmark's
+# MIN_SPECIFIC_SHARE of its frames, and at least MIN_SEGMENT_FRAMES, specific. Chosen on the accuracy benchmark's
 # hard negatives (same camera and place, other moment) against its edited copies.
 OFF_LINE_S = 2.5
 SPECIFIC_BITS = 4
@@ -172,7 +172,8 @@ def align_item(
             density = len(run) / max(1, int(span.sum()))
             if len(run) < MIN_SEGMENT_FRAMES or density < MIN_DENSITY:
                 continue
-            if _specific_share(run, qf, every, speed, offset) < MIN_SPECIFIC_SHARE:
+            specific = _specific_frames(run, qf, every, speed, offset)
+            if specific < MIN_SEGMENT_FRAMES or specific / len(run) < MIN_SPECIFIC_SHARE:
                 continue
             found_any = True
             end = min(t1 + sample_step, query_duration) if query_duration else t1 + sample_step
@@ -215,11 +216,11 @@ def align_item(
     )
 
 
-def _specific_share(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64],
+def _specific_frames(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64],
                     every: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64],
                                  npt.NDArray[np.int64]],
-                    speed: float, offset: float) -> float:
-    """Share of the run's frames with a view that matches on the line clearly better than off it.
+                    speed: float, offset: float) -> int:
+    """How many of the run's frames have a view that matches on the line clearly better than off it.
 
     Per (query frame, query view): its best distance within INLIER_TOL_S of the
     line against its best more than OFF_LINE_S away (none: MAX_HAMMING + 1).
@@ -241,7 +242,7 @@ def _specific_share(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64],
     specific = np.zeros(size // n_views + 1, dtype=bool)
     hit_rows = np.flatnonzero((margin >= SPECIFIC_BITS) & (best_on <= MAX_HAMMING))
     specific[hit_rows // n_views] = True
-    return float(specific[frames].mean())
+    return int(specific[frames].sum())
 
 
 def _split_runs(on: npt.NDArray[np.int64], qt: npt.NDArray[np.float64]) -> list[npt.NDArray[np.int64]]:
