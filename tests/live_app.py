@@ -70,7 +70,7 @@ def database_for_test() -> Iterator[str | None]:
 @contextmanager
 def serve(home: Path, database_url: str | None, **overrides: Any) -> Iterator[LiveApp]:
     """create_app(settings) under uvicorn in a thread; one key per role made through the key store."""
-    settings = Settings(home=home, database_url=database_url, allow_hosts=["127.0.0.0/8"], **overrides)
+    settings = Settings(home=home, database_url=database_url, **{"allow_hosts": ["127.0.0.0/8"], **overrides})
     app = create_app(settings)
     keys = KeyStore(app.state.services.pipeline.store.engine)
     tokens = {role: keys.create(role, name=f"test {role}")[1] for role in ("reader", "editor", "admin")}

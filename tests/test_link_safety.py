@@ -167,3 +167,33 @@ def test_redirect_to_another_internal_address_is_refused_inside_yt_dlp(
         for server in (inner, outer):
             server.shutdown()
             server.server_close()
+
+
+def test_api_answers_400_for_each_hostile_link_without_connecting(tmp_path: Path, connections: list[object],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.live_app import database_for_test, serve
+
+    real = socket.getaddrinfo
+
+    def dns(host: str, *args: object, **kwargs: object) -> list[tuple[object, ...]]:
+        if host == "cdn.news-example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.168.7.7", 80))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    hostile = ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9/x.mp4", "http://10.0.0.1/v.mp4",
+               "http://[::1]/v.mp4", "file:///etc/passwd", "http://cdn.news-example.com/clip.mp4"]
+    with database_for_test() as db, serve(tmp_path / "home", db, allow_hosts=[]) as live, \
+            live.client("editor") as client:
+        app_address = ("127.0.0.1", int(live.url.rsplit(":", 1)[1]))
+        for url in hostile:
+            for path, body in (("/api/v1/checks", {"url": url}), ("/api/v1/archive", {"url": url, "title": "x"}),
+                               ("/api/v1/sources", {"url": url})):
+                _connects.clear()
+                r = client.post(path, json=body)
+                assert r.status_code == 400, (path, url, r.text)
+                message = r.json()["error"]["message"]
+                assert r.json()["error"]["code"] == "bad_input" and ("refused" in message or "http" in message)
+                # The only connection made is the test's own to the app.
+                assert all(tuple(a) == app_address for a in connections), connections  # type: ignore[arg-type]
+        assert client.get("/api/v1/archive").json()["items"] == []
