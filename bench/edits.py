@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.corpus import X264, Clip, ffmpeg
 
-__all__ = ["EDITS", "Edit", "Span", "Truth", "apply_edit", "edit_names", "overlay_assets"]
+__all__ = ["EDITS", "Context", "Edit", "Span", "Truth", "apply_edit", "overlay_assets"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ Truth = tuple[Span, ...]
 
 @dataclass(frozen=True)
 class Context:
+    """What edits draw on besides the source: overlay PNGs and other footage (fillers)."""
+
     assets: dict[str, Path]
     fillers: dict[str, Clip]
 
@@ -225,10 +227,6 @@ EDITS: tuple[Edit, ...] = (
     Edit("speed1.25_logo", "combo", _speed_logo),
     Edit("vertical_flip", "combo", _vertical(flip=True)),
 )
-
-
-def edit_names() -> list[str]:
-    return [e.name for e in EDITS]
 
 
 def apply_edit(edit: Edit, src: Clip, out: Path, ctx: Context) -> Truth:

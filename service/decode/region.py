@@ -90,7 +90,7 @@ def _subsample(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     if len(frames) <= REGION_SAMPLE_FRAMES:
         return frames
     idx = np.linspace(0, len(frames) - 1, REGION_SAMPLE_FRAMES).round().astype(int)
-    return frames[idx]
+    return np.asarray(frames[idx], dtype=np.uint8)
 
 
 def _span(mask: npt.NDArray[np.bool_]) -> tuple[int, int] | None:
