@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 venv: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,fast]'
+	$(BIN)/pip install -q -e '.[test]'
 
 demo:
 	scripts/system-deps.sh demo

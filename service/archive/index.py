@@ -2,8 +2,8 @@
 
 Part of archive (fingerprint → **index** → match). ``HashIndex`` is the one
 interface; ``ExactIndex`` is the numpy reference (XOR + popcount over every
-stored hash). A faiss fast path implements the same contract and is tested
-against this one. Only archive-side views are indexed (see
+stored hash). The multi-index hashing fast path (``mih.py``) implements the
+same contract and is tested against this one. Only archive-side views are indexed (see
 ``service.fingerprint.views``).
 """
 
