@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 120
     max_upload_bytes: int = 512 * 1024**2
     secret_key: str | None = None
+    # Send the web form's session cookie over HTTPS only: set it behind a TLS reverse proxy.
+    secure_cookies: bool = False
 
     @property
     def cache_dir(self) -> Path:

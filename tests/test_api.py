@@ -498,3 +498,12 @@ def test_keys_cli_create_list_revoke(tmp_path: Path) -> None:
         assert json.loads(run("list", "--json").stdout)[0]["revoked_at"]
         missing = run("revoke", "999")
         assert missing.exit_code == 2 and "no key 999" in missing.stderr
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_session_cookie_is_http_only_and_secure_when_asked(tmp_path: Path, secure: bool) -> None:
+    with database_for_test() as db, serve(tmp_path / "home", db, secure_cookies=secure) as live:
+        cookie = httpx.get(f"{live.url}/").headers.get("set-cookie", "")
+    assert cookie.startswith("firstseen_session=") and "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+    assert ("; secure" in cookie.lower()) is secure

@@ -313,6 +313,7 @@ def install_web(app: FastAPI, services: Services) -> None:
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_middleware(SessionMiddleware, secret_key=secret_key(services.settings),
-                       session_cookie="firstseen_session", max_age=SESSION_MAX_AGE_S, same_site="lax")
+                       session_cookie="firstseen_session", max_age=SESSION_MAX_AGE_S, same_site="lax",
+                       https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
