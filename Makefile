@@ -21,6 +21,7 @@ demo:
 
 lint:
 	$(BIN)/ruff check service tests bench scripts
+	$(BIN)/mypy --strict service
 
 test:
 	scripts/system-deps.sh test

@@ -131,7 +131,7 @@ def check(
             parse_date(claimed_date)  # fail before downloading anything
         pipeline = _pipeline()
         with _progress(not as_json, "checking") as progress:
-            report = pipeline.check(source, Claims(claimed_date, claimed_location, claimed_event),
+            report: Report = pipeline.check(source, Claims(claimed_date, claimed_location, claimed_event),
                                     remember=remember, progress=progress)
         if evidence is not None:
             _write_evidence(pipeline, report, evidence)

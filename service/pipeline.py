@@ -133,7 +133,7 @@ class Pipeline:
         if time.monotonic() - self._synced_at < INDEX_SYNC_S:
             return
         self._synced_at = time.monotonic()
-        stored_ids = set(self.store.item_ids())
+        stored_ids: set[int] = set(self.store.item_ids())
         known = index.item_ids()
         for gone in known - stored_ids:
             index.remove(gone)

@@ -83,8 +83,9 @@ def render_timeline_png(entries: Sequence[TimelineEntry], title: str = "Known up
                 colour = "#d62728" if e.highlighted else "#1f77b4"
                 if e.uncertain_days:
                     span = dt.timedelta(days=e.uncertain_days)
-                    ax.plot([e.day - span, e.day + span], [0, 0], color=colour, lw=6, alpha=0.35, zorder=2)
-                ax.scatter([e.day], [0], s=90 if e.highlighted else 55, color=colour, zorder=3,
+                    ax.plot([e.day - span, e.day + span], [0, 0], color=colour, lw=6, alpha=0.35,  # type: ignore[arg-type]
+                            zorder=2)
+                ax.scatter([e.day], [0], s=90 if e.highlighted else 55, color=colour, zorder=3,  # type: ignore[arg-type]
                            edgecolors="black" if e.highlighted else "none")
                 y = 0.55 if n % 2 == 0 else -0.55
                 ax.annotate(f"{e.label}\n{e.day.isoformat()}", (e.day, 0), xytext=(e.day, y), ha="center",
@@ -92,10 +93,10 @@ def render_timeline_png(entries: Sequence[TimelineEntry], title: str = "Known up
                             arrowprops={"arrowstyle": "-", "color": "#bbb"})
             # At least a few months either side, so one upload still sits on a readable axis.
             pad = max(dt.timedelta(days=120), (max(days) - min(days)) * 0.15)
-            ax.set_xlim(min(days) - pad, max(days) + pad)
-            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+            ax.set_xlim(min(days) - pad, max(days) + pad)  # type: ignore[arg-type]
+            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
             ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
         else:
             ax.text(0.5, 0.5, "no dated uploads", ha="center", va="center", transform=ax.transAxes)
         ax.set_ylim(-1, 1)

@@ -12,6 +12,7 @@ together or not at all.
 
 from __future__ import annotations
 
+import builtins  # ArchiveStore.list shadows the builtin inside the class
 import datetime as dt
 import json
 import logging
@@ -330,7 +331,7 @@ class ArchiveStore:
         with self.engine.connect() as c:
             return [_row_to_item(r) for r in c.execute(stmt)]
 
-    def item_ids(self) -> list[int]:
+    def item_ids(self) -> builtins.list[int]:
         with self.engine.connect() as c:
             return [r[0] for r in c.execute(sa.select(items.c.id))]
 
@@ -343,11 +344,11 @@ class ArchiveStore:
             row = c.execute(items.select().where(items.c.origin == origin)).one_or_none()
         return _row_to_item(row) if row is not None else None
 
-    def find_by_sha256(self, sha256: str) -> list[ArchiveItem]:
+    def find_by_sha256(self, sha256: str) -> builtins.list[ArchiveItem]:
         with self.engine.connect() as c:
             return [_row_to_item(r) for r in c.execute(items.select().where(items.c.sha256 == sha256))]
 
-    def fingerprints(self, item_ids: list[int] | None = None) -> Iterator[StoredFingerprint]:
+    def fingerprints(self, item_ids: builtins.list[int] | None = None) -> Iterator[StoredFingerprint]:
         stmt = sa.select(fingerprints, items.c.duration).join(items, items.c.id == fingerprints.c.item_id)
         if item_ids is not None:
             stmt = stmt.where(fingerprints.c.item_id.in_(item_ids))

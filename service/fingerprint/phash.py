@@ -41,7 +41,8 @@ def phash_from_resized(thumbs: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64
     low = _DCT @ thumbs @ _DCT.T  # (n, 8, 8): only the coefficients we keep
     flat = low.reshape(len(thumbs), -1)
     bits = flat > np.median(flat, axis=1, keepdims=True)
-    return (bits.astype(np.uint64) * _WEIGHTS).sum(axis=1, dtype=np.uint64)
+    hashes: npt.NDArray[np.uint64] = (bits.astype(np.uint64) * _WEIGHTS).sum(axis=1, dtype=np.uint64)
+    return hashes
 
 
 @register

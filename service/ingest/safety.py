@@ -50,7 +50,7 @@ def system_resolver(host: str, port: int) -> list[IPAddress]:
         raise FetchFailed(f"cannot resolve host {host}: {getattr(exc, 'strerror', None) or exc}") from None
     out: list[IPAddress] = []
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if ip not in out:
             out.append(ip)
     if not out:
@@ -168,13 +168,13 @@ def _install() -> None:
     def _guarded_create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
         policy = _ACTIVE.get()
         if policy is None:
-            return original(address, *args, **kwargs)
+            return original(address, *args, **kwargs)  # type: ignore[no-any-return]
         host, port = address
         vetted = policy.vet(str(host), int(port), f"{host}:{port}")
         last: OSError | None = None
         for ip in vetted:
             try:
-                return original((str(ip), port), *args, **kwargs)
+                return original((str(ip), port), *args, **kwargs)  # type: ignore[no-any-return]
             except OSError as exc:
                 last = exc
         raise last or OSError(f"cannot connect to {host}")
