@@ -13,8 +13,10 @@ rectangles; the fingerprint stage hashes each of them.
 * ``content``: the box of pixels that both move (temporal activity) and carry
   detail (Laplacian energy): drops blurred fills, static UI chrome and banners.
 * ``insets``: picture-in-picture candidates: rectangles outlined by frame
-  lines that keep their place and sign over time, and rectangular areas whose
-  pixels move together but not with the footage around them.
+  lines that keep their place and sign over time, rectangles that move
+  differently from the picture around them (a borderless inset over other
+  moving footage), and rectangular areas whose pixels move together but not
+  with the footage around them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,27 @@ INSET_SIDE_COVER = 0.75
 # Share of its bounding box a coherent moving area must fill to be an inset
 # (a rectangle, not the irregular patch a moving object leaves).
 INSET_FILL = 0.7
+# Borderless insets by motion: each pair of consecutive sampled frames is
+# explained by a few global shifts (no motion, and the strongest peaks of their
+# phase correlation); a pixel belongs to the shift that best predicts it.
+# Fine noise-like texture, which defeats pixel correlation, predicts very well.
+MOTION_PAIRS = 8  # frame pairs examined, evenly spread (bounds the cost: ~6 ms a pair at 256 px)
+MOTION_PEAKS = 3  # phase-correlation peaks tried as shifts, besides no motion
+MOTION_BLUR_PX = 5  # box over which prediction errors are averaged
+# A pixel is assigned when its best shift's error (luma levels) is under this share of the
+# second best's, and the second best is wrong by at least MOTION_MIN_ERROR: flat areas stay unassigned.
+MOTION_DECIDE_RATIO = 0.6
+MOTION_MIN_ERROR = 4.0
+MOTION_OPEN_PX = 5  # opening that removes specks from a shift's area
+HOLE_OPEN_PX = 7  # opening of what a shift does *not* explain (the inset inside moving surroundings)
+# Rows/columns of a candidate area less than this share full are trimmed (protrusions, bridges).
+MOTION_TRIM = 0.5
+# The blur widens an unexplained hole by about this much (px) on each side.
+HOLE_GROW_PX = 1
+# Share of examined pairs (and at least MOTION_MIN_VOTES) that must find the same rectangle.
+MOTION_AGREE = 0.3
+MOTION_MIN_VOTES = 3
+MOTION_SAME_RECT_IOU = 0.7
 
 
 @dataclass(frozen=True)
@@ -201,6 +224,132 @@ def _coherent_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[flo
     return found
 
 
+def _shift_hypotheses(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> list[tuple[float, float]]:
+    """No motion plus the strongest peaks of the phase correlation of two frames, with sub-pixel centroids."""
+    fa = cv2.dft(a - a.mean(), flags=cv2.DFT_COMPLEX_OUTPUT)
+    fb = cv2.dft(b - b.mean(), flags=cv2.DFT_COMPLEX_OUTPUT)
+    cross = cv2.mulSpectrums(fb, fa, 0, conjB=True)
+    cross /= np.sqrt((cross**2).sum(axis=2, keepdims=True)) + 1e-3
+    surface = np.fft.fftshift(cv2.idft(cross, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE))
+    h, w = surface.shape
+    work = surface.copy()
+    shifts = [(0.0, 0.0)]
+    for _ in range(MOTION_PEAKS):
+        y, x = np.unravel_index(int(np.argmax(work)), work.shape)
+        ys, xs = slice(max(0, y - 1), min(h, y + 2)), slice(max(0, x - 1), min(w, x + 2))
+        patch = np.clip(surface[ys, xs], 0, None)
+        gy, gx = np.mgrid[ys, xs]
+        total = float(patch.sum()) + 1e-9
+        shifts.append((float((gx * patch).sum()) / total - w // 2, float((gy * patch).sum()) / total - h // 2))
+        work[ys, xs] = -np.inf
+    return shifts
+
+
+def _shift_error(
+    a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], dx: float, dy: float
+) -> npt.NDArray[np.float32]:
+    """How badly shifting ``a`` by (dx, dy) predicts ``b``, per pixel.
+
+    The lower of the forward and backward errors: content entering a moving
+    picture at one side is new in one direction only, so the inset's edges stay explained.
+    """
+    h, w = a.shape
+    box = (MOTION_BLUR_PX, MOTION_BLUR_PX)
+    fwd = cv2.warpAffine(a, np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32), (w, h), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+    bwd = cv2.warpAffine(b, np.array([[1, 0, -dx], [0, 1, -dy]], dtype=np.float32), (w, h), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+    err: npt.NDArray[np.float32] = np.minimum(cv2.blur(np.abs(b - fwd), box), cv2.blur(np.abs(a - bwd), box))
+    return err
+
+
+def _rect_area(mask: npt.NDArray[np.uint8]) -> tuple[int, int, int, int, int] | None:
+    """The largest inset-shaped component of ``mask``: (x0, y0, x1, y1, area), protrusions trimmed."""
+    h, w = mask.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    best: tuple[int, int, int, int, int] | None = None
+    for k in range(1, count):
+        x, y, bw, bh, area = (int(v) for v in stats[k])
+        if bw < 0.2 * w or bh < 0.2 * h or area < INSET_FILL * bw * bh or bw * bh > 0.85 * w * h:
+            continue
+        comp = labels[y : y + bh, x : x + bw] == k
+        cols = np.flatnonzero(comp.mean(axis=0) >= MOTION_TRIM)
+        rows = np.flatnonzero(comp.mean(axis=1) >= MOTION_TRIM)
+        if cols.size == 0 or rows.size == 0:
+            continue
+        x0, x1, y0, y1 = x + int(cols[0]), x + int(cols[-1]) + 1, y + int(rows[0]), y + int(rows[-1]) + 1
+        if x1 - x0 < 0.2 * w or y1 - y0 < 0.2 * h:
+            continue
+        if best is None or area > best[4]:
+            best = (x0, y0, x1, y1, area)
+    return best
+
+
+def _pair_inset(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> tuple[int, int, int, int] | None:
+    """The rectangle one frame pair shows moving apart from its surroundings, if any."""
+    shifts = _shift_hypotheses(a, b)
+    # Best and second-best error and the best shift per pixel (elementwise: cheaper than sort/argmin on a stack).
+    best = _shift_error(a, b, *shifts[0])
+    second = np.full_like(best, np.inf)
+    owner = np.zeros(best.shape, dtype=np.uint8)
+    for k, (dx, dy) in enumerate(shifts[1:], start=1):
+        err = _shift_error(a, b, dx, dy)
+        better = err < best
+        second = np.where(better, best, np.minimum(second, err))
+        owner[better] = k
+        best = np.where(better, err, best)
+    decided = (best < MOTION_DECIDE_RATIO * second) & (second > MOTION_MIN_ERROR)
+    found: tuple[int, int, int, int, int] | None = None
+    min_share = 0.2 * 0.2 * INSET_FILL  # smallest inset area, as a share of the frame
+    for k in range(len(shifts)):
+        mine = decided & (owner == k)
+        if mine.mean() < min_share:
+            continue
+        area = np.asarray(cv2.morphologyEx(mine.astype(np.uint8), cv2.MORPH_OPEN,
+                                           np.ones((MOTION_OPEN_PX, MOTION_OPEN_PX), np.uint8)), dtype=np.uint8)
+        cands = [_rect_area(area)]
+        if area.mean() > 0.2:
+            # The inset as the hole in the surroundings' motion: its own pixels may split between
+            # shifts or stay unassigned (objects moving inside it, flat areas).
+            kernel = np.ones((HOLE_OPEN_PX, HOLE_OPEN_PX), np.uint8)
+            hole = np.asarray(cv2.morphologyEx(1 - area, cv2.MORPH_OPEN, kernel), dtype=np.uint8)
+            r = _rect_area(hole)
+            if r is not None:
+                g = HOLE_GROW_PX
+                cands.append((r[0] + g, r[1] + g, r[2] - g, r[3] - g, r[4]))
+        for c in cands:
+            if c is not None and (found is None or c[4] > found[4]):
+                found = c
+    return None if found is None else found[:4]
+
+
+def _motion_insets(frames: npt.NDArray[np.uint8], full: Rect) -> list[tuple[float, Rect]]:
+    """A borderless inset over other moving footage: the rectangle most frame pairs show moving on its own.
+
+    ``frames`` are all sampled frames, not the region subsample: a pair must be
+    consecutive samples (0.5 s apart) for one shift to carry a picture over.
+    """
+    if len(frames) < 2:
+        return []
+    pairs = np.unique(np.linspace(0, len(frames) - 2, min(MOTION_PAIRS, len(frames) - 1)).round().astype(int))
+
+    def plane(t: int) -> npt.NDArray[np.float32]:
+        # cv2 wants contiguous planes; the bar-free part of a frame is a strided crop.
+        return np.ascontiguousarray(frames[t, full.y0 : full.y1, full.x0 : full.x1], dtype=np.float32)
+
+    rects = [r for t in pairs if (r := _pair_inset(plane(t), plane(t + 1))) is not None]
+    if not rects:
+        return []
+    boxes = [Rect(*r) for r in rects]
+    middle = Rect(*(int(v) for v in np.median(np.array(rects), axis=0)))
+    agree = [r for r, box in zip(rects, boxes, strict=True) if box.iou(middle) >= MOTION_SAME_RECT_IOU]
+    if len(agree) < max(MOTION_MIN_VOTES, MOTION_AGREE * len(pairs)):
+        return []
+    x0, y0, x1, y1 = (int(round(v)) for v in np.median(np.array(agree), axis=0))
+    rect = Rect(full.x0 + x0, full.y0 + y0, full.x0 + x1, full.y0 + y1)
+    return [(len(agree) / len(pairs) * rect.area, rect)]
+
+
 def _runs(edge: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """Longest run of True along axis 0, for every column."""
     best = np.zeros(edge.shape[1], dtype=np.int64)
@@ -259,12 +408,15 @@ def _framed_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float
     return found
 
 
-def _insets(frames: npt.NDArray[np.float32], full: Rect, max_insets: int = 2) -> tuple[Rect, ...]:
-    """Picture-in-picture candidates, best first: framed ones, then borderless coherent ones."""
+def _insets(
+    frames: npt.NDArray[np.float32], every: npt.NDArray[np.uint8], full: Rect, max_insets: int = 2
+) -> tuple[Rect, ...]:
+    """Picture-in-picture candidates, best first: framed ones, then borderless moving and coherent ones."""
     sub = frames[:, full.y0 : full.y1, full.x0 : full.x1]
     if len(sub) < 4:
         return ()
     found = sorted(_framed_insets(sub, full), key=lambda item: -item[0])
+    found += _motion_insets(every, full)
     found += sorted(_coherent_insets(sub, full), key=lambda item: -item[0])
     picked: list[Rect] = []
     for _, rect in found:
@@ -281,5 +433,5 @@ def find_regions(frames: npt.NDArray[np.uint8]) -> Regions:
     full = _bars(sample)
     as_float = sample.astype(np.float32)
     content = _content(as_float, full)
-    insets = tuple(r for r in _insets(as_float, full) if content is None or r.iou(content) < 0.9)
+    insets = tuple(r for r in _insets(as_float, frames, full) if content is None or r.iou(content) < 0.9)
     return Regions(full=full, content=content, insets=insets)
