@@ -274,7 +274,9 @@ class Pipeline:
         footage = self.relatives(matches)
         verdict, earliest, explanation = decide(matches, claims, info, footage)
         remembered: int | None = None
-        if remember:
+        if remember and earlier_attempt is not None:
+            remembered = earlier_attempt.id  # stored, indexed and linked by that attempt
+        elif remember:
             meta = ArchiveMetadata(
                 title=info.title, published=_published_from(info), location=claims.location,
                 event=claims.event, source_url=info.webpage_url or (info.input if "://" in info.input else None),
