@@ -74,12 +74,19 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
 PG_ADMIN_URL = os.environ.get("FIRSTSEEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-@pytest.fixture
-def database_url() -> Iterator[str | None]:
+@contextmanager
+def database_for_test() -> Iterator[str | None]:
+    """A fresh PostgreSQL database under FIRSTSEEN_TEST_DB=postgres, else None (embedded SQLite)."""
     if os.environ.get("FIRSTSEEN_TEST_DB", "sqlite") != "postgres":
         yield None
         return
     with fresh_pg_database(PG_ADMIN_URL) as url:
+        yield url
+
+
+@pytest.fixture
+def database_url() -> Iterator[str | None]:
+    with database_for_test() as url:
         yield url
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +19,6 @@ import uvicorn
 from service.api import create_app
 from service.auth import KeyStore
 from service.settings import Settings
-from tests.conftest import PG_ADMIN_URL, fresh_pg_database
 
 STARTUP_TIMEOUT_S = 20.0
 JOB_TIMEOUT_S = 60.0
@@ -58,33 +58,50 @@ def free_port() -> int:
 
 
 @contextmanager
-def database_for_test() -> Iterator[str | None]:
-    """A fresh PostgreSQL database under FIRSTSEEN_TEST_DB=postgres, else None (embedded SQLite)."""
-    if os.environ.get("FIRSTSEEN_TEST_DB", "sqlite") != "postgres":
-        yield None
-        return
-    with fresh_pg_database(PG_ADMIN_URL) as url:
-        yield url
-
-
-@contextmanager
 def serve(home: Path, database_url: str | None, **overrides: Any) -> Iterator[LiveApp]:
     """create_app(settings) under uvicorn in a thread; one key per role made through the key store."""
     settings = Settings(home=home, database_url=database_url, **{"allow_hosts": ["127.0.0.0/8"], **overrides})
     app = create_app(settings)
     keys = KeyStore(app.state.services.pipeline.store.engine)
     tokens = {role: keys.create(role, name=f"test {role}")[1] for role in ("reader", "editor", "admin")}
+    with run_uvicorn(app) as url:
+        yield LiveApp(url, settings, tokens, app)
+
+
+@contextmanager
+def run_uvicorn(app: Any, name: str = "uvicorn") -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on a free loopback port; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     try:
-        yield LiveApp(f"http://127.0.0.1:{port}", settings, tokens, app)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+def start_serve_process(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """The real ``firstseen serve`` on 127.0.0.1:``port``, output to ``log``, once /healthz answers."""
+    firstseen = str(Path(sys.executable).parent / "firstseen")
+    with log.open("ab") as out:
+        server = subprocess.Popen([firstseen, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        assert server.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            server.kill()
+            raise AssertionError("firstseen serve did not start")
+        time.sleep(0.2)

@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ from typer.testing import CliRunner
 
 from service.cli import app as cli_app
 from service.jobs import JobStore, run_job
-from tests.conftest import LoopbackServer, Media
-from tests.live_app import LiveApp, database_for_test, free_port, serve, wait_job
+from tests.conftest import LoopbackServer, Media, database_for_test
+from tests.live_app import LiveApp, free_port, serve, start_serve_process, wait_job
 
 REPORT_KEYS = {"footage", "verdict", "explanation", "source", "claims", "earliest", "matches", "checked_at",
                "remembered_id"}
@@ -77,20 +76,9 @@ def test_firstseen_serve_editor_key_upload_then_check_says_recycled_and_no_key_i
         key = json.loads(made.stdout)
         assert key["role"] == "editor" and key["key"].startswith("fs_") and key["id"]
         port = free_port()
-        with (tmp_path / "serve.log").open("w") as log:
-            server = subprocess.Popen([firstseen, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                                      stdout=log, stderr=subprocess.STDOUT)
+        server = start_serve_process(env, port, tmp_path / "serve.log")
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert server.poll() is None, (tmp_path / "serve.log").read_text()
-                try:
-                    if httpx.get(f"{url}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, "firstseen serve did not start"
-                    time.sleep(0.2)
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=30) as c:
                 added = c.post("/api/v1/archive", files={"file": ("original.mp4", media.original.read_bytes())},
                                data={"title": "Convoy ambush", "published": "2018-03-01"})

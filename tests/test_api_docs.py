@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import LoopbackServer, Media
-from tests.live_app import database_for_test, serve
+from tests.conftest import LoopbackServer, Media, database_for_test
+from tests.live_app import serve
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 BLOCK = re.compile(r"```sh\n(.*?)```", re.S)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from service.archive.store import audit, create_db_engine, fingerprints, items
 from service.settings import Settings
 from tests.conftest import Media
-from tests.live_app import free_port
+from tests.live_app import free_port, start_serve_process
 
 EXE = str(Path(sys.executable).with_name("firstseen"))
 
@@ -94,20 +94,6 @@ def test_ingest_and_remembered_check_killed_at_any_moment_leave_the_archive_cons
     assert_consistent(settings)
 
 
-def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([EXE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("firstseen serve did not start")
-
-
 @pytest.mark.slow
 def test_server_killed_mid_check_resumes_the_job_after_restart(
         home: Path, settings: Settings, database_url: str | None, media: Media, long_clip: Path) -> None:
@@ -118,7 +104,7 @@ def test_server_killed_mid_check_resumes_the_job_after_restart(
                                     capture_output=True, text=True).stdout)["key"]
     auth = {"Authorization": f"Bearer {key}"}
     port = free_port()
-    server = _start_server(env, port)
+    server = start_serve_process(env, port, home.parent / "serve.log")
     try:
         with long_clip.open("rb") as fh:
             r = httpx.post(f"http://127.0.0.1:{port}/api/v1/checks", headers=auth, timeout=120,
@@ -135,7 +121,7 @@ def test_server_killed_mid_check_resumes_the_job_after_restart(
     assert_consistent(settings)
 
     port = free_port()
-    server = _start_server(env, port)
+    server = start_serve_process(env, port, home.parent / "serve.log")
     try:
         deadline = time.monotonic() + 240
         while True:

@@ -15,8 +15,6 @@ calls, under two minutes on two busy CPUs).
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -39,7 +36,8 @@ from schemathesis.specs.openapi.checks import (
 from service.api import create_app
 from service.auth import KeyStore
 from service.settings import Settings
-from tests.live_app import STARTUP_TIMEOUT_S, database_for_test, free_port
+from tests.conftest import database_for_test
+from tests.live_app import run_uvicorn
 
 MAX_EXAMPLES = 20
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
@@ -84,22 +82,9 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget
         assert settings_.allow_hosts == []  # never loopback, never an outside fetch
         queue = HeldQueue()
         app = create_app(settings_, queue=queue)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="on"))
-        thread = threading.Thread(target=server.run, name="uvicorn-fuzz", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        target = FuzzTarget(f"http://127.0.0.1:{port}", settings_, KeyStore(app.state.services.pipeline.store.engine),
-                            queue)
-        try:
+        with run_uvicorn(app, name="uvicorn-fuzz") as url:
+            target = FuzzTarget(url, settings_, KeyStore(app.state.services.pipeline.store.engine), queue)
             yield target
-        finally:
-            server.should_exit = True
-            thread.join(30)
         print(f"schemathesis calls: {target.calls}; jobs held, never run: {len(queue.held)}")
 
 

@@ -171,7 +171,8 @@ def test_redirect_to_another_internal_address_is_refused_inside_yt_dlp(
 
 def test_api_answers_400_for_each_hostile_link_without_connecting(tmp_path: Path, connections: list[object],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.live_app import database_for_test, serve
+    from tests.conftest import database_for_test
+    from tests.live_app import serve
 
     real = socket.getaddrinfo
 
