@@ -166,11 +166,12 @@ class ArchiveStore:
         added_at: str | None = None,
         origin: str | None = None,
     ) -> ArchiveItem:
-        """Store a new item; with an ``origin`` already stored, return that item instead."""
+        """Store a new item; with an ``origin`` already stored, return that item instead.
+
+        Callers look an origin up before the expensive work; the unique constraint settles races.
+        """
         if kind not in ("curated", "observed"):
             raise BadInput(f"unknown item kind {kind!r}")
-        if origin is not None and (existing := self.find_by_origin(origin)) is not None:
-            return existing
         values = {f: getattr(meta, f) for f in EDITABLE}
         values.update(
             kind=kind, sha256=sha256, duration=float(fingerprint.duration),

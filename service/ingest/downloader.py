@@ -16,9 +16,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-from service.errors import BadInput, FetchFailed, FetchRefused, FirstseenError, TooLarge
+from service.errors import BadInput, FetchFailed, FirstseenError, TooLarge
 from service.models import SourceInfo
 from service.settings import Settings
 
@@ -236,7 +235,4 @@ class LocalOrYtDlpDownloader:
     def fetch(self, source: str, progress: ProgressFn | None = None) -> SourceInfo:
         if not is_url(source):
             return self._local(source)
-        scheme = urlsplit(source).scheme.lower()
-        if scheme not in ("http", "https"):
-            raise FetchRefused(f"refused {source}: only http and https links are fetched")
-        return self._fetch_url(source, progress)
+        return self._fetch_url(source, progress)  # starts with the link-safety check (schemes, hosts)
