@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.corpus import X264, Clip, ffmpeg
 
-__all__ = ["EDITS", "Context", "Edit", "Span", "Truth", "apply_edit", "overlay_assets"]
+__all__ = ["EDITS", "EXTRA_EDITS", "Context", "Edit", "Span", "Truth", "apply_edit", "edit_by_name", "overlay_assets"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,24 @@ def _excerpt(start: float, length: float, chain: str = "null") -> Callable[[Clip
         return (Span(0.0, end - start, start),)
 
     return make
+
+
+def _excerpt_middle(length: float) -> Callable[[Clip, Path, Context], Truth]:
+    """``length`` seconds from the middle of the clip, re-encoded (what a repost of a long recording keeps)."""
+
+    def make(src: Clip, out: Path, _ctx: Context) -> Truth:
+        start = round(max(0.0, (src.duration - length) / 2), 1)
+        end = min(src.duration, start + length)
+        ffmpeg("-ss", f"{start}", "-i", str(src.path), "-t", f"{end - start}", *X264, str(out))
+        return (Span(0.0, end - start, start),)
+
+    return make
+
+
+def _remux(src: Clip, out: Path, _ctx: Context) -> Truth:
+    """The same streams, bit for bit, in a Matroska container: another file, the same pictures."""
+    ffmpeg("-i", str(src.path), "-map", "0", "-c", "copy", "-f", "matroska", str(out))
+    return (Span(0.0, src.duration, 0.0),)
 
 
 def _overlay(asset: str, width: str, x: str, y: str, pre: str = "null") -> Callable[[Clip, Path, Context], Truth]:
@@ -189,6 +207,7 @@ def _excerpt_caption(src: Clip, out: Path, ctx: Context) -> Truth:
 
 
 CROP80 = f"crop={_even('iw*0.8')}:{_even('ih*0.8')}"
+CROP70 = f"crop={_even('iw*0.7')}:{_even('ih*0.7')}"
 CROP60 = f"crop={_even('iw*0.6')}:{_even('ih*0.6')}"
 SEPIA = "colorchannelmixer=.393:.769:.189:0:.349:.686:.168:0:.272:.534:.131"
 
@@ -197,6 +216,7 @@ EDITS: tuple[Edit, ...] = (
     Edit("scale_240p", "quality", _vf("scale=-2:240", ("-b:v", "200k"))),
     Edit("crop80_centre", "geometry", _vf(CROP80)),
     Edit("crop80_offcentre", "geometry", _vf(f"{CROP80}:{_even('iw*0.2')}:0")),
+    Edit("crop70_centre", "geometry", _vf(CROP70)),
     Edit("crop60_centre", "geometry", _vf(CROP60)),
     Edit("crop60_offcentre", "geometry", _vf(f"{CROP60}:0:{_even('ih*0.4')}")),
     Edit("letterbox", "geometry", _vf(f"pad=iw:{_even('ih*1.4')}:0:(oh-ih)/2:black")),
@@ -229,9 +249,28 @@ EDITS: tuple[Edit, ...] = (
 )
 
 
+# Not applied to the generated corpus: the real corpus's copies of a whole recording and its
+# excerpts of given lengths (a source must be at least 1 s longer than an excerpt of it).
+EXTRA_EDITS: tuple[Edit, ...] = (
+    Edit("remux_mkv", "identity", _remux),
+    Edit("excerpt_4s", "excerpt", _excerpt_middle(4.0)),
+    Edit("excerpt_10s", "excerpt", _excerpt_middle(10.0)),
+    Edit("excerpt_20s", "excerpt", _excerpt_middle(20.0)),
+    Edit("excerpt_60s", "excerpt", _excerpt_middle(60.0)),
+)
+
+
+def edit_by_name(name: str) -> Edit:
+    """The edit called ``name`` among ``EDITS`` and ``EXTRA_EDITS``."""
+    for edit in (*EDITS, *EXTRA_EDITS):
+        if edit.name == name:
+            return edit
+    raise KeyError(name)
+
+
 def apply_edit(edit: Edit, src: Clip, out: Path, ctx: Context) -> Truth:
     """Render ``edit`` of ``src`` to ``out`` (atomically) and return its truth."""
-    tmp = out.with_suffix(".part.mp4")
+    tmp = out.with_name(f"{out.stem}.part{out.suffix}")
     truth = edit.make(src, tmp, ctx)
     tmp.rename(out)
     return truth
