@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from service.archive.schema import migrate
 from service.archive.store import metadata
 from service.errors import BadInput, Conflict, FirstseenError, NotFound, TooLarge
+from service.markup import http_link
 from service.models import ArchiveItem, ArchiveMetadata, Claims, Segment
 from service.settings import Settings
 
@@ -470,7 +471,10 @@ RATINGS = {  # verdict → (ratingValue on 1..5, plain words)
 
 
 def claim_review(job: Job, url: str, publisher: str = "firstseen") -> dict[str, Any]:
-    """The check as schema.org ClaimReview JSON-LD, the markup fact-checkers publish with."""
+    """The check as schema.org ClaimReview JSON-LD, the markup fact-checkers publish with.
+
+    Its text comes from users and fetched pages: serialise it with ``service.markup.json_for_html``.
+    """
     report = _check_report(job)
     source, claims, earliest = report["source"], report["claims"], report["earliest"]
     subject = f"Video “{source['title']}”" if source.get("title") else "This video"
@@ -482,8 +486,8 @@ def claim_review(job: Job, url: str, publisher: str = "firstseen") -> dict[str, 
         claim_text = f"{subject} shows new footage"
     value, words = RATINGS[report["verdict"]]
     appearance: dict[str, Any] = {"@type": "VideoObject", "name": source.get("title") or source["input"]}
-    if "://" in source["input"]:
-        appearance["url"] = source.get("webpage_url") or source["input"]
+    if page := http_link(source.get("webpage_url")) or http_link(source["input"]):  # never javascript: & co
+        appearance["url"] = page
     review: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
@@ -501,7 +505,7 @@ def claim_review(job: Job, url: str, publisher: str = "firstseen") -> dict[str, 
     if earliest:
         first: dict[str, Any] = {"@type": "VideoObject", "name": earliest.get("title") or f"archive item "
                                  f"{earliest['archive_id']}"}
-        if earliest.get("source_url"):
+        if http_link(earliest.get("source_url")):
             first["url"] = earliest["source_url"]
         if earliest.get("published"):
             first["uploadDate"] = earliest["published"]

@@ -16,16 +16,21 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from service.errors import BadInput
+from service.markup import is_http_url
+
 __all__ = [
     "ArchiveItem",
     "ArchiveMetadata",
     "Claims",
+    "LINK_FIELDS",
     "Match",
     "Report",
     "Segment",
     "SourceInfo",
     "Verdict",
     "VideoFingerprint",
+    "check_link_field",
 ]
 
 Verdict = Literal["recycled", "misattributed", "seen_before", "no_prior_match"]
@@ -68,6 +73,20 @@ class ArchiveMetadata:
     factcheck_url: str | None = None
     platform: str | None = None
     uploader: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in LINK_FIELDS:
+            check_link_field(name, getattr(self, name))
+
+
+# Provenance fields shown as links: only http(s), checked wherever they enter (service/markup.py says why).
+LINK_FIELDS = ("source_url", "factcheck_url")
+
+
+def check_link_field(name: str, value: object) -> None:
+    """BadInput unless ``value`` is empty or an absolute http(s) address."""
+    if value not in (None, "") and not is_http_url(value):
+        raise BadInput(f"{name} must be an http:// or https:// link, not {str(value)[:80]!r}")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from service.fingerprint.phash import PHasher
 from service.fingerprint.views import QUERY_VIEWS, fingerprint_video
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
 from service.ingest.listing import list_source
+from service.markup import http_link
 from service.match.align import MAX_HAMMING, align_item
 from service.match.search import TWO_STAGE_MIN_HASHES, find_hits
 from service.match.verdict import decide, sort_by_date
@@ -250,11 +251,16 @@ class Pipeline:
         missing = [r["file"] for r in rows if not (folder / r["file"]).is_file()]
         if missing:
             raise BadInput(f"manifest lists files not in {folder}: {', '.join(missing[:5])}")
+        metas = []  # a bad link in any row refuses the manifest before anything is added
+        for row in rows:
+            try:
+                metas.append(ArchiveMetadata(**{k: row.get(k) or None for k in MANIFEST_FIELDS if k != "file"}))
+            except BadInput as exc:
+                raise BadInput(f"manifest row {row['file']}: {exc}") from None
         added: list[ArchiveItem] = []
-        for i, row in enumerate(rows):
+        for i, (row, meta) in enumerate(zip(rows, metas, strict=True)):
             if progress:
                 progress(i, len(rows), row["file"])
-            meta = ArchiveMetadata(**{k: row.get(k) or None for k in MANIFEST_FIELDS if k != "file"})
             added.append(self.archive_add(str(folder / row["file"]), meta))
         if progress:
             progress(len(rows), len(rows), "")
@@ -279,7 +285,7 @@ class Pipeline:
         elif remember:
             meta = ArchiveMetadata(
                 title=info.title, published=_published_from(info), location=claims.location,
-                event=claims.event, source_url=info.webpage_url or (info.input if "://" in info.input else None),
+                event=claims.event, source_url=http_link(info.webpage_url) or http_link(info.input),
                 platform=info.extractor, uploader=info.uploader or info.channel,
             )
             remembered = self._store_new(info, fp, meta, "observed", matches, keep_media=True, actor=actor,
@@ -323,7 +329,7 @@ class Pipeline:
                     title=entry.title or info.title,
                     published=_published_from(replace(info, timestamp=entry.timestamp or info.timestamp,
                                                       upload_date=entry.upload_date or info.upload_date)),
-                    source_url=entry.url, platform=listing.title or source.url,
+                    source_url=http_link(entry.url), platform=listing.title or source.url,
                     uploader=entry.uploader or info.uploader,
                 )
                 item = self._store_new(info, fp, meta, "observed", self.match(fp), keep_media, origin=origin)
@@ -355,7 +361,7 @@ class Pipeline:
             meta,
             title=meta.title or info.title,
             published=meta.published or _published_from(info),
-            source_url=meta.source_url or info.webpage_url,
+            source_url=meta.source_url or http_link(info.webpage_url),  # a page may name any address
             platform=meta.platform or info.extractor,
             uploader=meta.uploader or info.uploader or info.channel,
         )

@@ -88,8 +88,9 @@ def render_timeline_png(entries: Sequence[TimelineEntry], title: str = "Known up
                 ax.scatter([e.day], [0], s=90 if e.highlighted else 55, color=colour, zorder=3,  # type: ignore[arg-type]
                            edgecolors="black" if e.highlighted else "none")
                 y = 0.55 if n % 2 == 0 else -0.55
+                # parse_math=False: labels carry user text, and "$...$" would be read as mathtext
                 ax.annotate(f"{e.label}\n{e.day.isoformat()}", (e.day, 0), xytext=(e.day, y), ha="center",
-                            va="center", fontsize=8, color=colour,
+                            va="center", fontsize=8, color=colour, parse_math=False,
                             arrowprops={"arrowstyle": "-", "color": "#bbb"})
             # At least a few months either side, so one upload still sits on a readable axis.
             pad = max(dt.timedelta(days=120), (max(days) - min(days)) * 0.15)
@@ -103,7 +104,7 @@ def render_timeline_png(entries: Sequence[TimelineEntry], title: str = "Known up
         ax.get_yaxis().set_visible(False)
         for side in ("left", "right", "top"):
             ax.spines[side].set_visible(False)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=10, parse_math=False)
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")

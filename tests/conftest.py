@@ -184,6 +184,13 @@ def web_server(tmp_path: Path) -> Iterator[LoopbackServer]:
     """``http.server`` on 127.0.0.1 serving ``tmp_path/www``; records request paths."""
     root = tmp_path / "www"
     root.mkdir()
+    with serve_directory(root) as server:
+        yield server
+
+
+@contextmanager
+def serve_directory(root: Path) -> Iterator[LoopbackServer]:
+    """``http.server`` on 127.0.0.1 serving ``root`` until the block ends; records request paths."""
     seen: list[str] = []
 
     class Handler(_QuietHandler):
@@ -203,6 +210,24 @@ def web_server(tmp_path: Path) -> Iterator[LoopbackServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, through Playwright."""
+    # make test installs it (scripts/system-deps.sh): missing, the browser test fails rather than skips
+    assert CHROMIUM.exists(), "Debian chromium is not installed (apt-get install chromium)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -37,6 +38,19 @@ class LiveApp:
 
     def wait_job(self, client: httpx.Client, status_url: str, timeout: float = JOB_TIMEOUT_S) -> dict[str, Any]:
         return wait_job(client, status_url, timeout)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a web page."""
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def web_login(client: httpx.Client, token: str) -> None:
+    """Log ``client`` in to the web form with an API key, as a browser would (its cookie jar keeps the session)."""
+    r = client.post("/login", data={"csrf": csrf_token(client.get("/").text), "key": token})
+    assert r.status_code == 303, r.text
 
 
 def wait_job(client: httpx.Client, status_url: str, timeout: float = JOB_TIMEOUT_S) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from tests.live_app import LiveApp, serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "img" / "report.png"
 VERDICT_TIMEOUT_MS = 90_000
 
@@ -23,20 +22,6 @@ VERDICT_TIMEOUT_MS = 90_000
 def live(tmp_path: Path) -> Iterator[LiveApp]:
     with database_for_test() as db, serve(tmp_path / "home", db) as app:
         yield app
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    # make test installs it (scripts/system-deps.sh): missing, the browser test fails rather than skips
-    assert CHROMIUM.exists(), "Debian chromium is not installed (apt-get install chromium)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _log_in(page: object, live: LiveApp, role: str) -> None:

@@ -6,11 +6,12 @@ A finished check's ``report`` is ``Report.to_dict()`` unchanged, the same JSON a
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from service.jobs import Job
+from service.markup import is_http_url
 
 __all__ = [
     "ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "BatchCreated", "BatchRequest",
@@ -19,6 +20,17 @@ __all__ = [
 ]
 
 Text = Field(default=None, max_length=2000)
+
+
+def _http_only(value: str | None) -> str | None:
+    if value and not is_http_url(value):
+        raise ValueError("must be an http:// or https:// link")
+    return value
+
+
+# A provenance link: shown as a link on the report and the archive page, so nothing but http(s).
+Link = Annotated[str | None, Field(max_length=2000, description="An http:// or https:// address",
+                                   examples=["https://example.org/v/1"]), AfterValidator(_http_only)]
 
 
 class _In(BaseModel):
@@ -101,9 +113,9 @@ class ArchiveRequest(_In):
     published: str | None = Field(default=None, max_length=40, examples=["2018-03-01"])
     location: str | None = Text
     event: str | None = Text
-    source_url: str | None = Text
+    source_url: Link = None
     notes: str | None = Field(default=None, max_length=10000)
-    factcheck_url: str | None = Text
+    factcheck_url: Link = None
 
 
 class ArchivePatch(_In):
@@ -111,9 +123,9 @@ class ArchivePatch(_In):
     published: str | None = Field(default=None, max_length=40)
     location: str | None = Text
     event: str | None = Text
-    source_url: str | None = Text
+    source_url: Link = None
     notes: str | None = Field(default=None, max_length=10000)
-    factcheck_url: str | None = Text
+    factcheck_url: Link = None
     platform: str | None = Field(default=None, max_length=80)
     uploader: str | None = Text
 

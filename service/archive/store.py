@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from service.archive.schema import migrate
 from service.errors import BadInput, NotFound
-from service.models import ArchiveItem, ArchiveMetadata, VideoFingerprint
+from service.models import LINK_FIELDS, ArchiveItem, ArchiveMetadata, VideoFingerprint, check_link_field
 
 __all__ = ["ArchiveStore", "StoredFingerprint", "create_db_engine", "metadata"]
 
@@ -224,6 +224,8 @@ class ArchiveStore:
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise BadInput(f"cannot edit field(s): {', '.join(sorted(unknown))}")
+        for name in LINK_FIELDS:
+            check_link_field(name, changes.get(name))
         with self.engine.begin() as c:
             row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
             if row is None:

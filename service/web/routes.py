@@ -5,12 +5,15 @@ every page works without it. The routes call the same submission helpers and
 job layer as the API (``service.api.services``, ``service.jobs``), never the API
 over HTTP. Login puts the key's id (never the key) in a signed session cookie;
 every POST form carries a CSRF token tied to the session.
+
+Templates autoescape everything. Two filters cover what escaping alone does not:
+``json_for_html`` for JSON inside ``<script>`` (ClaimReview) and ``http_link``,
+which lets only http(s) addresses become ``href`` (``service.markup``).
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -28,6 +32,7 @@ from service.api.uploads import form_bool, read_form
 from service.auth import ApiKey
 from service.errors import FirstseenError, NotFound
 from service.jobs import Job, claim_review, evidence_jpeg_for, timeline_png_for
+from service.markup import http_link, json_for_html
 from service.models import ArchiveMetadata
 
 __all__ = ["install_web"]
@@ -44,6 +49,19 @@ VERDICT_WORDS = {
 
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined))
+
+
+def _json_block(data: Any) -> Markup:
+    """JSON for a ``<script type="application/ld+json">`` block or a ``<textarea>``.
+
+    ``json_for_html`` leaves no ``<``, ``>`` or ``&`` in it, so nothing in it can close the element;
+    HTML-escaping it as well would turn its quotes into entities, which a script block does not decode.
+    """
+    return Markup(json_for_html(data))
+
+
+templates.env.filters["json_for_html"] = _json_block
+templates.env.filters["http_link"] = http_link
 
 router = APIRouter(include_in_schema=False)
 
@@ -263,7 +281,7 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
         "source": report["source"],
         "claims": report["claims"],
         "checked_at": report["checked_at"],
-        "claimreview": json.dumps(review, ensure_ascii=False, indent=2),
+        "claimreview": review,  # rendered with the json_for_html filter
         "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report["matches"] else None,
     }
 

@@ -30,6 +30,7 @@ from service.api.services import discard_upload, submit_check
 from service.api.uploads import read_form
 from service.errors import BadInput
 from service.jobs import Job, claim_review, evidence_count, evidence_jpeg_for, timeline_png_for
+from service.markup import json_for_html
 
 # One event stream lasts at most this long; EventSource clients reconnect by themselves.
 EVENTS_MAX_S = 600.0
@@ -179,9 +180,7 @@ def check_timeline(job_id: str, services: ServicesDep, _key: ReaderKey) -> Respo
             responses={200: {"content": {"application/ld+json": {}}}},
             summary="The check as schema.org ClaimReview JSON-LD")
 def check_claimreview(request: Request, job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
-    import json
-
     job = job_of_kind(services, job_id, "check")
     url = str(request.url_for("web_check", job_id=job.id))
-    return Response(json.dumps(claim_review(job, url), ensure_ascii=False, indent=2),
-                    media_type="application/ld+json")
+    # Pasted into articles inside <script type="application/ld+json">: nothing in it may end that block.
+    return Response(json_for_html(claim_review(job, url)), media_type="application/ld+json")
