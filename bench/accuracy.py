@@ -263,24 +263,26 @@ def segment_error(match: Match, truth: Truth) -> float | None:
 def _evidence(match: Match) -> tuple[Any, bool | None]:
     """The evidence a match carries (JSON-ready) and whether it says the match rests on a static scene.
 
-    Read with ``getattr`` so the bench runs on matchers with and without ``Match.evidence``.
+    Read with ``getattr`` so the bench runs on matchers with and without ``Match.evidence``; a static
+    scene is a ``basis`` of "static_scene" or a true ``static`` flag.
     """
     ev = getattr(match, "evidence", None)
     static = getattr(match, "static", None)
     data: Any = None
     if ev is not None:
-        if is_dataclass(ev) and not isinstance(ev, type):
-            data = asdict(ev)
-        elif hasattr(ev, "to_dict"):
+        if hasattr(ev, "to_dict"):
             data = ev.to_dict()
+        elif is_dataclass(ev) and not isinstance(ev, type):
+            data = asdict(ev)
         elif isinstance(ev, dict):
             data = dict(ev)
         else:
             data = str(ev)
-        if isinstance(data, dict) and static is None:
-            static = next((data[k] for k in ("static", "static_scene", "rests_on_static_scene") if k in data), None)
-        elif static is None:
-            static = getattr(ev, "static", None)
+        if static is None and isinstance(data, dict):
+            if "basis" in data:
+                static = data["basis"] == "static_scene"
+            else:
+                static = next((data[k] for k in ("static", "static_scene") if k in data), None)
     return json.loads(json.dumps(data, default=str)), None if static is None else bool(static)
 
 
@@ -671,12 +673,21 @@ def summarise_real(raw: dict[str, Any]) -> dict[str, Any]:
         cameras[cam] = block
     false_by_query = {
         r["query"]: {t: r[t]["matched"] for t in tools if t in r and r[t]["matched"]} for r in negatives}
+    basis: dict[str, dict[str, int]] = {}
+    if "firstseen" in tools:
+        for r in records:
+            for m in r["firstseen"].get("matches", [])[:1]:
+                ev = m.get("evidence")
+                b = ev.get("basis", "?") if isinstance(ev, dict) else ("none" if ev is None else "?")
+                kind = "copies" if r["source"] is not None else f"negatives, {r['scene']}"
+                basis.setdefault(kind, {}).setdefault(b, 0)
+                basis[kind][b] += 1
     return {
         "queries": len(records), "positives": len(positives), "negatives": len(negatives),
         "positives_by_part": {p: sum(r["part"] == p for r in positives) for p in ("window", "long")},
         "sources_by_part": {p: len({r["source"] for r in positives if r["part"] == p}) for p in ("window", "long")},
         "edits": keys, "overall": overall, "timing": timing, "per_edit": per_edit, "negatives_by": neg,
-        "related": related, "cameras": cameras,
+        "related": related, "cameras": cameras, "firstseen_top_match_basis": basis,
         "false_matches": {k: v for k, v in false_by_query.items() if v},
     }
 
@@ -745,6 +756,11 @@ def markdown_real(summary: dict[str, Any], tools: Sequence[str], meta: dict[str,
         + ", ".join(f"{LABEL[t]} {v[t]['cross_matches']}" for t in tools) for g, v in summary["related"].items())
     lines += ["", f"**Related scenes** (shared/footage/SOURCES.md), copies of one that also matched the other: "
               f"{related}.", ""]
+    basis = summary.get("firstseen_top_match_basis", {})
+    if any(b != "none" for kinds in basis.values() for b in kinds):
+        lines += ["firstseen's top matches by the evidence they rest on: " + "; ".join(
+            f"{kind}: " + ", ".join(f"{b} {n}" for b, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+            for kind, kinds in basis.items()) + ".", ""]
     lines += ["| edit | copies | " + " | ".join(f"{LABEL[t]} {SPLIT_LABEL[s]}" for t, s in cols)
               + (" | firstseen segment error, median / max (s) |" if "firstseen" in tools else " |"),
               "|---|---:|" + "---:|" * (len(cols) + ("firstseen" in tools))]
@@ -815,7 +831,8 @@ def chart_real(summary: dict[str, Any], tools: Sequence[str], path: Path) -> Non
     ax.set_xlim(0, 1)
     ax.set_xlabel("recall (top match is the right source)")
     ax.axvline(REAL_EDIT_FLOOR, color="black", lw=0.6, ls="--")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6 / (0.36 * len(edits) + 1.6)), ncol=len(series),
+              fontsize=7, frameon=False)
     ax.set_title("Real footage: recall per edit, tuned and held-out recordings, same run")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
