@@ -13,9 +13,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 
 from service.api.errors import install_error_handlers
+from service.api.headers import SecurityHeaders, docs_page
 from service.api.routes import api_router
 from service.api.services import Services
 from service.api.uploads import BodyLimit
@@ -59,7 +61,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
             pipeline.close()
 
     app = FastAPI(title="firstseen", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
@@ -69,7 +71,12 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
     def healthz() -> dict[str, object]:
         return {"status": "ok", "archive_items": pipeline.store.count()}
 
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        return docs_page(request.scope.get("root_path", "") + (app.openapi_url or ""), f"{app.title} - Swagger UI")
+
     from service.web.routes import install_web
 
     install_web(app, services)
+    app.add_middleware(SecurityHeaders)  # last added, outermost: every response passes through it
     return app
