@@ -8,6 +8,12 @@ the archive and crawl sources; an ``admin`` also manages keys and reads the audi
     keys = KeyStore(engine)
     key, token = keys.create("editor", name="desk")
     keys.authenticate(token)   # → ApiKey(id=1, role="editor", …) or None
+
+The web form logs in with a key into a server-side session: ``open_session`` gives
+a random token for the (signed) cookie and stores only its sha256, with the key and
+an expiry. ``session_key`` is asked on every request, so a session ends for good at
+logout (``close_session`` deletes it), when it expires, and when its key is revoked,
+whatever copies of the cookie still exist.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from service.archive.schema import migrate
 from service.archive.store import metadata
 from service.errors import BadInput, NotFound
 
-__all__ = ["ROLES", "ApiKey", "KeyStore", "RateLimiter", "Role", "hash_token", "role_at_least"]
+__all__ = ["ROLES", "ApiKey", "KeyStore", "RateLimiter", "Role", "hash_token", "role_at_least", "web_sessions"]
 
 Role = Literal["reader", "editor", "admin"]
 ROLES: tuple[str, ...] = ("reader", "editor", "admin")
@@ -49,9 +55,18 @@ api_keys = sa.Table(
     sa.Column("revoked_at", sa.String(40)),
 )
 
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # sha256 of the token in the cookie
+    sa.Column("key_id", sa.Integer, sa.ForeignKey("api_keys.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("expires_at", sa.String(40), nullable=False),  # same ISO format as _now(): compared as text
+)
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+def _now(after_s: float = 0.0) -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=after_s)).isoformat(timespec="seconds")
 
 
 def hash_token(token: str) -> str:
@@ -121,6 +136,7 @@ class KeyStore:
         with self.engine.begin() as c:
             n = c.execute(api_keys.update().where((api_keys.c.id == key_id) & api_keys.c.revoked_at.is_(None))
                           .values(revoked_at=_now())).rowcount
+            c.execute(web_sessions.delete().where(web_sessions.c.key_id == key_id))
         key = self.get(key_id)
         if not n and key.revoked_at is None:  # pragma: no cover - raced with a delete
             raise NotFound(f"no key {key_id}")
@@ -139,12 +155,37 @@ class KeyStore:
         return key if key.revoked_at is None else None
 
     def active(self, key_id: int) -> ApiKey | None:
-        """The key if it still exists and is not revoked (sessions re-check this on every request)."""
+        """The key if it still exists and is not revoked."""
         try:
             key = self.get(key_id)
         except NotFound:
             return None
         return key if key.revoked_at is None else None
+
+    # -- web sessions ---------------------------------------------------
+    def open_session(self, key_id: int, max_age_s: float) -> str:
+        """A new session for a key: the token for the cookie (the database keeps its sha256)."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        with self.engine.begin() as c:
+            c.execute(web_sessions.delete().where(web_sessions.c.expires_at <= _now()))  # the expired ones
+            c.execute(web_sessions.insert().values(id=hash_token(token), key_id=key_id, created_at=_now(),
+                                                   expires_at=_now(max_age_s)))
+        return token
+
+    def session_key(self, token: str) -> ApiKey | None:
+        """The live key of an open session; None once it was closed, has expired or its key was revoked."""
+        if not token or len(token) > 200:
+            return None
+        stmt = (sa.select(api_keys).join(web_sessions, web_sessions.c.key_id == api_keys.c.id)
+                .where((web_sessions.c.id == hash_token(token)) & (web_sessions.c.expires_at > _now())
+                       & api_keys.c.revoked_at.is_(None)))
+        with self.engine.connect() as c:
+            row = c.execute(stmt).one_or_none()
+        return None if row is None else _row_to_key(row)
+
+    def close_session(self, token: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(web_sessions.delete().where(web_sessions.c.id == hash_token(token)))
 
 
 class RateLimiter:

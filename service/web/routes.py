@@ -3,8 +3,10 @@
 Server-rendered Jinja2 with a little JavaScript (progress polling, copy button);
 every page works without it. The routes call the same submission helpers and
 job layer as the API (``service.api.services``, ``service.jobs``), never the API
-over HTTP. Login puts the key's id (never the key) in a signed session cookie;
-every POST form carries a CSRF token tied to the session.
+over HTTP. Login opens a server-side session (``KeyStore.open_session``) and puts
+its token (never the key) in a signed cookie; logout closes it on the server, so a
+saved copy of the cookie opens nothing. Every POST form carries a CSRF token tied
+to the session.
 
 Templates autoescape everything. Two filters cover what escaping alone does not:
 ``json_for_html`` for JSON inside ``<script>`` (ClaimReview) and ``http_link``,
@@ -87,10 +89,10 @@ def _csrf(request: Request) -> str:
 
 
 def _key(request: Request, services: Services) -> ApiKey | None:
-    key_id = request.session.get("kid")
-    if not isinstance(key_id, int):
+    token = request.session.get("sid")
+    if not isinstance(token, str):
         return None
-    return services.keys.active(key_id)
+    return services.keys.session_key(token)
 
 
 def _logged_in(request: Request, services: ServicesDep) -> ApiKey:
@@ -141,7 +143,7 @@ async def login(request: Request, services: ServicesDep) -> Response:
     if key is None:
         return _page(request, "login.html", None, status=401, error="That key is unknown or revoked.")
     request.session.clear()
-    request.session["kid"] = key.id
+    request.session["sid"] = await run_in_threadpool(services.keys.open_session, key.id, SESSION_MAX_AGE_S)
     request.session["csrf"] = secrets.token_urlsafe(32)  # a new session, a new token
     return RedirectResponse(request.url_for("web_home").path, status_code=303)
 
@@ -152,6 +154,9 @@ async def logout(request: Request, services: ServicesDep) -> Response:
         await _posted_form(request, services)
     except PermissionError as exc:
         return _page(request, "login.html", None, status=403, error=str(exc))
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        await run_in_threadpool(services.keys.close_session, token)  # copies of the cookie die with it
     request.session.clear()
     return RedirectResponse(request.url_for("web_home").path, status_code=303)
 
