@@ -10,10 +10,19 @@ frame refers to (about half of an x264 stream's frames) and still builds every
 reference picture, which leaves the sampled frames bit-identical. Limits
 (duration, resolution, frame count, wall time) are checked here because this
 is where a hostile file would cost us.
+
+Every file is opened with ``OPEN_OPTIONS``: FFmpeg may only pick one of the
+self-contained ``VIDEO_CONTAINERS`` and only read through its ``file``
+protocol. Without them an uploaded ``.m3u8`` or ffconcat list (or a link whose
+body is one) naming a path or ``file://`` URL on the server is decoded, which
+shows frames of a file nobody uploaded, and its error reveals whether a path
+exists. FFmpeg checks the whitelist after probing and before the demuxer reads
+anything, so a refused file gives the same error whatever it lists.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from collections.abc import Callable
@@ -28,7 +37,15 @@ from PIL import Image
 
 from service.errors import DecodeError, TooLarge
 
-__all__ = ["DECODE_MAX_SIDE", "DecodeLimits", "SampledVideo", "grab_frame", "sample_frames"]
+__all__ = [
+    "DECODE_MAX_SIDE",
+    "OPEN_OPTIONS",
+    "VIDEO_CONTAINERS",
+    "DecodeLimits",
+    "SampledVideo",
+    "grab_frame",
+    "sample_frames",
+]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +53,23 @@ log = logging.getLogger(__name__)
 # at ~100 px, still 3× the 32 px that pHash resamples to, and a 60-minute video
 # at 2 fps under 300 MB of greyscale.
 DECODE_MAX_SIDE = 256
+
+# FFmpeg demuxers (by name) a video can arrive in, uploaded or downloaded: each holds its own
+# media and opens no other file or link. "mov" is the MP4/MOV/3GP family (its references to
+# other files, drefs, stay off: enable_drefs=0), "matroska" includes WebM, "mpegts" is what
+# yt-dlp's HLS downloads hold, "gif" covers animated GIFs, and h264/hevc/m4v/ivf are raw
+# streams. Left out on purpose: hls, dash, webm_dash_manifest and concat/ffconcat (lists of
+# other files or links), image2 and the image pipes (numbered sequences of other files),
+# sdp/rtsp (network sessions), and everything else FFmpeg can probe, which no video we check
+# comes in.
+VIDEO_CONTAINERS = ("mov", "matroska", "avi", "flv", "mpegts", "mpeg", "asf", "ogg", "gif",
+                    "h264", "hevc", "m4v", "ivf")
+# Passed to avformat_open_input (PyAV's ``container_options``).
+OPEN_OPTIONS = {
+    "format_whitelist": ",".join(VIDEO_CONTAINERS),
+    "protocol_whitelist": "file",  # no http, tcp, data, subfile, crypto, concat, pipe ...
+    "enable_drefs": "0",
+}
 
 
 @dataclass(frozen=True)
@@ -59,9 +93,14 @@ class SampledVideo:
 
 
 def _open(path: Path) -> av.container.InputContainer:
+    """Open ``path`` as one of ``VIDEO_CONTAINERS``, read through the file protocol only."""
+    # An absolute path starts with "/", so FFmpeg never reads a protocol ("subfile,", "concat:") into it.
     try:
-        return av.open(str(path), mode="r", timeout=30.0)
+        return av.open(str(path.absolute()), mode="r", timeout=30.0, container_options=OPEN_OPTIONS)
     except av.error.FFmpegError as exc:
+        if exc.errno == errno.EINVAL:  # what FFmpeg answers for a format not on the whitelist
+            raise DecodeError(f"{path.name} is not a readable video (not a video file; playlists and "
+                              "lists of other files are refused)") from None
         raise DecodeError(f"{path.name} is not a readable video ({exc.strerror or exc})") from None
     except (OSError, ValueError) as exc:
         raise DecodeError(f"{path.name} is not a readable video ({exc})") from None

@@ -15,6 +15,16 @@ port on loopback or a router page. Two layers keep it out:
    vetted address itself — so a DNS answer cannot change between check and
    connect (rebinding).
 
+3. No outside program: yt-dlp hands what its own downloaders cannot do to
+   ffmpeg (an HLS stream with an unknown ``#EXT-X-KEY`` method, live streams,
+   RTMP, partial downloads), to rtmpdump, aria2c or curl, and runs ffmpeg again
+   to "fix up" or merge what it downloaded. Those programs open their own
+   sockets, which no guard inside this process sees, and ffmpeg follows
+   playlists to any address or local file. ``NO_PROGRAMS`` switches every such
+   path off in the params, and ``_install_program_guard`` makes yt-dlp's
+   external downloaders and its ``Popen`` refuse outright, so a link that
+   could only be fetched by a program fails with one ``FetchRefused`` line.
+
 ``Settings.allow_hosts`` lists hostnames or CIDR networks that are exempt, for
 tests on loopback and private deployments.
 """
@@ -24,15 +34,19 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ipaddress
+import logging
 import socket
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from service.errors import FetchFailed, FetchRefused
 
-__all__ = ["LinkPolicy", "check_url", "guarded_youtube_dl", "release_responses", "unwrap_refusal"]
+__all__ = ["NO_PROGRAMS", "LinkPolicy", "check_url", "guarded_youtube_dl", "release_responses", "unwrap_refusal"]
+
+log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[IPAddress]]
@@ -41,6 +55,37 @@ ALLOWED_SCHEMES = ("http", "https")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known prefix: last 32 bits are an IPv4 address
 METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
             ipaddress.ip_address("100.100.100.200")}
+
+# Where yt-dlp is told ffmpeg lives: a path that cannot exist (/dev/null is no directory), so it
+# concludes that neither ffmpeg nor ffprobe is installed, and does not even start them to ask.
+NO_FFMPEG = "/dev/null/no-ffmpeg"
+
+
+def _whole_video(info: dict[str, Any], ydl: Any) -> list[dict[str, Any]]:
+    """yt-dlp's ``download_ranges`` that asks for no section (sections are cut by ffmpeg)."""
+    return [{}]
+
+
+# yt-dlp params that keep every download inside yt-dlp's own (guarded) downloaders. They override
+# whatever the caller passed; the program guard below refuses anything they miss.
+NO_PROGRAMS: dict[str, Any] = {
+    "external_downloader": {"default": "native"},  # no aria2c/curl/wget/ffmpeg for any protocol
+    "hls_prefer_native": True,
+    "ffmpeg_location": NO_FFMPEG,
+    "fixup": "never",  # fixups run ffmpeg over the downloaded file, which may itself be a playlist
+    "postprocessors": [],  # merging, remuxing, embedding, --exec: all programs
+    "allow_unplayable_formats": False,
+    "download_ranges": _whole_video,  # partial downloads are done by ffmpeg
+    "check_formats": False,  # format checks download with yt-dlp's default params, not these
+    "concurrent_fragment_downloads": 1,  # helper threads would run outside the link policy's context
+    "js_runtimes": {},  # no deno/node/bun for site JavaScript
+    "cookiesfrombrowser": None,  # reading a browser's keyring starts programs
+    "usenetrc": False,
+    "netrc_cmd": None,  # a shell command
+    "bidi_workaround": False,  # pipes output through fribidi
+    "verbose": False,  # the debug header starts each program to print its version
+    "enable_file_urls": False,
+}
 
 
 def system_resolver(host: str, port: int) -> list[IPAddress]:
@@ -153,14 +198,76 @@ def check_url(url: str, allow_hosts: Sequence[str] | LinkPolicy | None = ()) -> 
 # -- the socket-level guard inside yt-dlp ------------------------------------------------------
 
 _ACTIVE: contextvars.ContextVar[LinkPolicy | None] = contextvars.ContextVar("firstseen_link_policy", default=None)
+# Files yt-dlp's downloaders opened in this guarded session (see _install_file_tracking).
+_OPEN_FILES: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("firstseen_ydl_files", default=None)
 _installed = False
 
 
+def _install_program_guard() -> None:
+    """Make yt-dlp unable to start any program in this process.
+
+    Two places, because yt-dlp does not always ask before delegating: ``HlsFD``
+    builds an ``FFmpegFD`` itself when a playlist has features it cannot handle.
+
+    * every external downloader (``ExternalFD``: ffmpeg, aria2c, curl, wget,
+      axel, httpie; and ``RtmpFD``: rtmpdump) refuses to download, naming the
+      link and the program, before it looks for the program;
+    * yt-dlp's ``Popen``, through which it starts every program (downloaders,
+      postprocessors, version probes, JavaScript runtimes, keyrings, netrc
+      commands), refuses to start one.
+
+    Unconditional, not tied to the link policy's context: yt-dlp's helper
+    threads do not carry that context, and firstseen has no use for a program
+    started by yt-dlp anywhere.
+    """
+    from yt_dlp.downloader.external import ExternalFD
+    from yt_dlp.downloader.rtmp import RtmpFD
+    from yt_dlp.utils import _utils
+
+    def refuse_download(fd: Any, filename: str, info_dict: dict[str, Any]) -> NoReturn:
+        link = info_dict.get("webpage_url") or info_dict.get("original_url") or info_dict.get("url") or "this link"
+        program = fd.get_basename() if isinstance(fd, ExternalFD) else "rtmpdump"
+        raise FetchRefused(f"refused {link}: this video can only be downloaded by {program}, an outside "
+                           "program whose connections would bypass the link guard")
+
+    def refuse_program(proc: Any, args: Any, *rest: Any, **kwargs: Any) -> NoReturn:
+        program = (args if isinstance(args, str) else next(iter(args), "a program")) if args else "a program"
+        log.warning("refused to let yt-dlp start %s", program)
+        raise FetchRefused(f"refused: fetching this link needs the program {program}, "
+                           "and firstseen starts no program for a link")
+
+    ExternalFD.real_download = refuse_download
+    RtmpFD.real_download = refuse_download
+    _utils.Popen.__init__ = refuse_program
+
+
+def _install_file_tracking() -> None:
+    """Remember the files yt-dlp's downloaders open, so that the guarded session can close them.
+
+    A refusal raised from a socket inside a fragment download is no error yt-dlp
+    expects, so it propagates without yt-dlp closing the part file it writes.
+    """
+    from yt_dlp.downloader.common import FileDownloader
+
+    original = FileDownloader.sanitize_open
+
+    def tracked_open(fd: Any, filename: str, open_mode: str) -> tuple[Any, str]:
+        stream, name = original(fd, filename, open_mode)
+        opened = _OPEN_FILES.get()
+        if opened is not None and stream not in (sys.stdout, sys.stdout.buffer):
+            opened.append(stream)
+        return stream, name
+
+    FileDownloader.sanitize_open = tracked_open
+
+
 def _install() -> None:
-    """Route yt-dlp's urllib connections through the guard (once per process)."""
+    """Route yt-dlp's urllib connections through the guard and forbid its programs (once per process)."""
     global _installed
     if _installed:
         return
+    _install_program_guard()
+    _install_file_tracking()
     from yt_dlp.networking import _urllib
 
     original = _urllib.create_connection
@@ -185,9 +292,10 @@ def _install() -> None:
 
 @contextlib.contextmanager
 def guarded_youtube_dl(params: dict[str, Any], allow_hosts: Sequence[str] | LinkPolicy | None = ()) -> Iterator[Any]:
-    """A YoutubeDL whose every connection (redirects included) passes the link policy."""
+    """A YoutubeDL whose every connection (redirects included) passes the link policy, and which starts no program."""
     from yt_dlp import YoutubeDL
     from yt_dlp.networking._urllib import UrllibRH
+    from yt_dlp.postprocessor.ffmpeg import FFmpegPostProcessor
 
     _install()
 
@@ -197,12 +305,23 @@ def guarded_youtube_dl(params: dict[str, Any], allow_hosts: Sequence[str] | Link
             # curl_cffi, websockets) open connections we cannot see.
             return super().build_request_director([h for h in handlers if h is UrllibRH], preferences)
 
-    safe_params = {**params, "enable_file_urls": False, "external_downloader": {}, "hls_prefer_native": True}
+    # ``FFmpegFD.available()`` asks yt-dlp's own context variable, not the params, where ffmpeg is;
+    # told "nowhere", HlsFD decrypts AES-128 itself (its key request passes the guard) instead of
+    # delegating the whole stream to ffmpeg.
+    ffmpeg_location: contextvars.ContextVar[str | None] = FFmpegPostProcessor._ffmpeg_location
+    opened: list[Any] = []
     token = _ACTIVE.set(LinkPolicy.of(allow_hosts))
+    no_ffmpeg = ffmpeg_location.set(NO_FFMPEG)
+    files = _OPEN_FILES.set(opened)
     try:
-        with GuardedYoutubeDL(safe_params) as ydl:
+        with GuardedYoutubeDL({**params, **NO_PROGRAMS}) as ydl:
             yield ydl
     finally:
+        for stream in opened:
+            with contextlib.suppress(Exception):
+                stream.close()
+        _OPEN_FILES.reset(files)
+        ffmpeg_location.reset(no_ffmpeg)
         _ACTIVE.reset(token)
 
 
