@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -39,8 +41,17 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
+# Control characters (ESC starts terminal commands), except newline and tab.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _plain(value: object) -> str:
+    """Text from users and pages for rich: no markup (``[/]`` would crash it), no terminal escapes."""
+    return escape(_CONTROL.sub("\ufffd", str(value)))
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {_plain(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -87,7 +98,7 @@ def _print_item(item: ArchiveItem) -> None:
     table = Table(show_header=False, box=None)
     for key, value in item.to_dict().items():
         if value not in (None, ""):
-            table.add_row(f"[bold]{key}[/]", str(value))
+            table.add_row(f"[bold]{key}[/]", _plain(value))
     out.print(table)
 
 
@@ -97,7 +108,7 @@ VERDICT_STYLE = {"recycled": "bold white on red", "misattributed": "bold white o
 
 def _print_report(report: Report) -> None:
     out.print(f"[{VERDICT_STYLE[report.verdict]}] {report.verdict.replace('_', ' ').upper()} [/]  "
-              f"{report.explanation}", highlight=False)
+              f"{_plain(report.explanation)}", highlight=False)
     if not report.matches:
         return
     table = Table(title="Matches", show_lines=False)
@@ -107,7 +118,8 @@ def _print_report(report: Report) -> None:
     for m in report.matches:
         segs = ", ".join(f"{s.query_start:.1f}–{s.query_end:.1f} → {s.archive_start:.1f}–{s.archive_end:.1f}"
                          + (f" ×{s.speed:.2f}" if abs(s.speed - 1) > 0.05 else "") for s in m.segments)
-        table.add_row(str(m.item.id), m.item.title or "", m.item.published or "?", m.item.location or "",
+        table.add_row(str(m.item.id), _plain(m.item.title or ""), _plain(m.item.published or "?"),
+                      _plain(m.item.location or ""),
                       f"{m.score:.2f}", f"{m.coverage:.0%}", m.transform, segs)
     out.print(table)
 
@@ -252,7 +264,7 @@ def archive_list(
     for col in ("id", "kind", "title", "published", "location", "event", "duration"):
         table.add_column(col)
     for i in items:
-        table.add_row(str(i.id), i.kind, i.title or "", i.published or "", i.location or "", i.event or "",
+        table.add_row(str(i.id), i.kind, *(_plain(v or "") for v in (i.title, i.published, i.location, i.event)),
                       f"{i.duration:.0f} s")
     out.print(table)
 
@@ -271,7 +283,7 @@ def archive_audit(
     for col in ("at", "actor", "action", "item"):
         table.add_column(col)
     for e in entries:
-        table.add_row(e["at"], e["actor"], e["action"], str(e["item_id"] or ""))
+        table.add_row(e["at"], _plain(e["actor"]), e["action"], str(e["item_id"] or ""))
     out.print(table)
 
 
@@ -292,7 +304,7 @@ def archive_remove(item_id: int, as_json: Annotated[bool, typer.Option("--json")
     if as_json:
         _print_json(item.to_dict())
     else:
-        out.print(f"removed archive item {item.id} ({item.title or 'untitled'})")
+        out.print(f"removed archive item {item.id} ({_plain(item.title or 'untitled')})")
 
 
 # --- footage, sources, crawl --------------------------------------------------
@@ -340,8 +352,8 @@ def footage_show(
                                  f"{s['archive_end']:.0f}s" for s in segs)
             for (a, b), segs in shares.items() if a == m.id
         )
-        table.add_row(str(m.id), m.published or "?", m.kind, m.uploader or m.platform or "",
-                      m.location or m.event or "", shared)
+        table.add_row(str(m.id), _plain(m.published or "?"), m.kind, _plain(m.uploader or m.platform or ""),
+                      _plain(m.location or m.event or ""), shared)
     out.print(table)
     if png is not None:
         out.print(f"timeline written to {png}")
@@ -354,7 +366,7 @@ def sources_add(url: str, as_json: Annotated[bool, typer.Option("--json")] = Fal
     if as_json:
         _print_json(source.to_dict())
     else:
-        out.print(f"added source [bold]{source.id}[/] {source.url}")
+        out.print(f"added source [bold]{source.id}[/] {_plain(source.url)}")
 
 
 @sources_app.command("list")
@@ -368,8 +380,8 @@ def sources_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
     for col in ("id", "url", "title", "seen", "last crawl", "status"):
         table.add_column(col)
     for s in sources:
-        table.add_row(str(s.id), s.url, s.title or "", str(s.entries_seen), s.last_crawled_at or "never",
-                      s.last_status or "")
+        table.add_row(str(s.id), _plain(s.url), _plain(s.title or ""), str(s.entries_seen),
+                      s.last_crawled_at or "never", _plain(s.last_status or ""))
     out.print(table)
 
 
@@ -412,10 +424,10 @@ def crawl(
         _print_json(summaries)
         return
     for s in summaries:
-        out.print(f"source {s['source_id']} ({s['url']}): {s['listed']} listed, {s['new']} new, "
+        out.print(f"source {s['source_id']} ({_plain(s['url'])}): {s['listed']} listed, {s['new']} new, "
                   f"{len(s['added'])} added, {len(s['failed'])} failed")
         for f in s["failed"]:
-            out.print(f"  [yellow]skipped[/] {f['url']}: {f['reason']}", highlight=False)
+            out.print(f"  [yellow]skipped[/] {_plain(f['url'])}: {_plain(f['reason'])}", highlight=False)
 
 
 @app.command()
@@ -517,7 +529,8 @@ def keys_create(
     if as_json:
         _print_json({**key.to_dict(), "key": token})
     else:
-        out.print(f"created {key.role} key [bold]{key.id}[/] ({key.name}); it is shown only now:", highlight=False)
+        out.print(f"created {key.role} key [bold]{key.id}[/] ({_plain(key.name)}); it is shown only now:",
+                  highlight=False)
         sys.stdout.write(token + "\n")
 
 
@@ -532,7 +545,7 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for col in ("id", "name", "role", "starts with", "created", "revoked"):
         table.add_column(col)
     for k in keys:
-        table.add_row(str(k.id), k.name, k.role, k.prefix + "…", k.created_at, k.revoked_at or "")
+        table.add_row(str(k.id), _plain(k.name), k.role, k.prefix + "…", k.created_at, k.revoked_at or "")
     out.print(table)
 
 
@@ -540,7 +553,7 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def keys_revoke(key_id: int) -> None:
     """Revoke an API key at once (web sessions made with it end too)."""
     key = _run(lambda: _key_store().revoke(key_id))
-    out.print(f"revoked key {key.id} ({key.name})")
+    out.print(f"revoked key {key.id} ({_plain(key.name)})")
 
 
 @app.command()

@@ -259,3 +259,22 @@ def test_no_payload_runs_and_no_javascript_link_lives_on_any_page(world: Hostile
         _assert_inert(api_page, dialogs, path)
     api.close()
     context.close()
+
+
+# -- the terminal -------------------------------------------------------------------------------------------
+TERMINAL = "Harbour [/] [link=https://evil.example]click[/link] \x1b[2J\x1b]0;owned\x07"
+
+
+def test_cli_prints_user_text_as_text(cli, media: Media) -> None:
+    """Rich reads ``[...]`` as markup (an unmatched ``[/]`` raised a traceback) and passes ESC to the terminal."""
+    added = cli("archive", "add", media.original, "--title", TERMINAL, "--location", "[bold]Idlib")
+    assert added.exit_code == 0, added.stderr
+    for args in (("archive", "list"), ("archive", "show", "1"),
+                 ("check", media.excerpt_240p, "--no-remember", "--claimed-date", "2021-03-11")):
+        res = cli(*args)
+        assert res.exit_code == 0, res.stderr
+        assert "[/]" in res.stdout and "[bold]Idlib" in res.stdout.replace("\n", "")
+        assert "\x1b" not in res.stdout and "\x07" not in res.stdout
+    refused = cli("archive", "add", media.original, "--source-url", "[/]\x1b[2J")
+    assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "[/]" in refused.stderr and "\x1b" not in refused.stderr
