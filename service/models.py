@@ -158,6 +158,37 @@ class Segment:
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
+EvidenceBasis = Literal["identical_file", "moving_content", "appearance", "static_scene"]
+
+
+@dataclass(frozen=True)
+class MatchEvidence:
+    """What a match rests on, so a reader can tell strong evidence from weak.
+
+    ``basis``: ``identical_file`` (same sha256 as the archived file),
+    ``moving_content`` (what moves in the picture — people, vehicles, smoke —
+    matches frame by frame), ``appearance`` (the picture matches at these
+    moments better than at any other moment of the archived video) or
+    ``static_scene`` (nothing moves in either video: the same place, but the
+    moment cannot be told apart).
+    """
+
+    basis: EvidenceBasis
+    frames_matched: int  # query frames on the matched segments
+    frames_compared: int  # informative query frames
+    foreground_matched: int  # of the matched frames, those whose moving content agrees
+    foreground_compared: int  # of the matched frames, those where something moves on both sides
+    query_share: float  # share of the query's informative duration the segments explain
+    short: bool  # the matched part is too short to pin on a time line (under SHORT_MATCH_S)
+
+    @property
+    def weak(self) -> bool:
+        return self.basis == "static_scene" or self.short
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "query_share": round(self.query_share, 3), "weak": self.weak}
+
+
 @dataclass(frozen=True)
 class Match:
     item: ArchiveItem
@@ -166,6 +197,7 @@ class Match:
     flipped: bool
     transform: str  # which query view matched best: "full", "mirror", "rot90", "region"...
     segments: tuple[Segment, ...]
+    evidence: MatchEvidence | None = None  # None: not matched directly, a relative of a match's footage
 
     def to_dict(self) -> dict[str, Any]:
         it = self.item
@@ -185,6 +217,7 @@ class Match:
             "flipped": self.flipped,
             "transform": self.transform,
             "segments": [s.to_dict() for s in self.segments],
+            "evidence": self.evidence.to_dict() if self.evidence else None,
         }
 
 

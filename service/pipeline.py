@@ -19,12 +19,14 @@ import logging
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from service.archive.index import ExactIndex, HashIndex, Hits
 from service.archive.mih import MultiIndexHashIndex
@@ -34,14 +36,24 @@ from service.decode.frames import DecodeLimits, SampledVideo, sample_frames
 from service.errors import BadInput, DecodeError, FirstseenError, NotFound, TooLarge
 from service.fingerprint.base import Hasher
 from service.fingerprint.phash import PHasher
-from service.fingerprint.views import QUERY_VIEWS, fingerprint_video
+from service.fingerprint.views import ARCHIVE_VIEWS, FG_PREFIX, QUERY_VIEWS, fingerprint_video
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
 from service.ingest.listing import list_source
 from service.markup import http_link
 from service.match.align import MAX_HAMMING, align_item
 from service.match.search import TWO_STAGE_MIN_HASHES, find_hits
 from service.match.verdict import decide, sort_by_date
-from service.models import ArchiveItem, ArchiveMetadata, Claims, Match, Report, SourceInfo, VideoFingerprint
+from service.models import (
+    ArchiveItem,
+    ArchiveMetadata,
+    Claims,
+    Match,
+    MatchEvidence,
+    Report,
+    Segment,
+    SourceInfo,
+    VideoFingerprint,
+)
 from service.settings import Settings
 
 __all__ = ["CrawlSummary", "Pipeline", "ProgressFn"]
@@ -68,6 +80,8 @@ class CrawlSummary:
 
 # How stale a process's view of the archive may get before it re-reads the item ids.
 INDEX_SYNC_S = 2.0
+# Candidate items whose foreground hashes stay in memory between checks.
+FOREGROUND_CACHE_ITEMS = 256
 
 MANIFEST_FIELDS = ("file", "title", "published", "location", "event", "source_url", "notes",
                    "factcheck_url", "platform", "uploader")
@@ -89,6 +103,7 @@ class Pipeline:
         self._index = index
         self._index_lock = threading.Lock()
         self._archive_times: dict[int, np.ndarray] = {}
+        self._foreground_cache: OrderedDict[int, npt.NDArray[np.uint64] | None] = OrderedDict()
         self._synced_at = 0.0
         self.sources = SourceStore(store.engine)
 
@@ -139,6 +154,7 @@ class Pipeline:
         for gone in known - stored_ids:
             index.remove(gone)
             self._archive_times.pop(gone, None)
+            self._foreground_cache.pop(gone, None)
         new = sorted(stored_ids - known)
         if new:
             for s in self.store.fingerprints(new):
@@ -150,6 +166,29 @@ class Pipeline:
         index = self.index
         index.add(item_id, fp)
         self._archive_times[item_id] = fp.times
+
+    def _archive_foreground(self, item_id: int) -> npt.NDArray[np.uint64] | None:
+        """An archive item's foreground hashes, columns as ARCHIVE_VIEWS; None for items stored without them.
+
+        Read from the store for the few candidate items of a query (not held in memory for the whole
+        archive), with a small cache for repeated checks.
+        """
+        if item_id in self._foreground_cache:
+            self._foreground_cache.move_to_end(item_id)
+            return self._foreground_cache[item_id]
+        fg: npt.NDArray[np.uint64] | None = None
+        for stored in self.store.fingerprints([item_id]):
+            views = stored.fingerprint.views
+            if not any(v.startswith(FG_PREFIX) for v in views):
+                break
+            fg = np.zeros((len(stored.fingerprint.times), len(ARCHIVE_VIEWS)), dtype=np.uint64)
+            for j, view in enumerate(ARCHIVE_VIEWS):
+                if FG_PREFIX + view in views:
+                    fg[:, j] = stored.fingerprint.hashes[:, views.index(FG_PREFIX + view)]
+        self._foreground_cache[item_id] = fg
+        while len(self._foreground_cache) > FOREGROUND_CACHE_ITEMS:
+            self._foreground_cache.popitem(last=False)
+        return fg
 
     # -- stages --------------------------------------------------------
     def fetch(self, source: str, progress: ProgressFn = _no_progress) -> SourceInfo:
@@ -168,12 +207,13 @@ class Pipeline:
             raise BadInput(f"{Path(info.media_path).name} has no informative frames (blank video)")
         return fp
 
-    def match(self, fp: VideoFingerprint, exclude: Sequence[int] = ()) -> list[Match]:
-        """Every archive item the fingerprint matches, best first."""
+    def match(self, fp: VideoFingerprint, exclude: Sequence[int] = (), sha256: str | None = None) -> list[Match]:
+        """Every archive item the fingerprint matches, best first; a byte-identical file (``sha256``) always."""
         self._sync_index()
         cols = [fp.views.index(v) for v in QUERY_VIEWS]
         hits = find_hits(self.index, fp.hashes[:, cols], QUERY_VIEWS.index("full"), MAX_HAMMING)
         informative = fp.hashes[:, fp.views.index("full")] != 0
+        query_fg = fp.hashes[:, [fp.views.index(FG_PREFIX + v) for v in QUERY_VIEWS]]
         step = 1.0 / self.settings.sample_fps
         matches: list[Match] = []
         for item_id in np.unique(hits.item_id):
@@ -182,7 +222,7 @@ class Pipeline:
             sel = hits.item_id == item_id
             sub = Hits(hits.query_row[sel], hits.item_id[sel], hits.frame[sel], hits.view[sel], hits.distance[sel])
             aligned = align_item(int(item_id), sub, fp.times, self._archive_times[int(item_id)],
-                                 informative, step, fp.duration)
+                                 informative, step, fp.duration, query_fg, self._archive_foreground(int(item_id)))
             if aligned is None:
                 continue
             try:
@@ -192,9 +232,34 @@ class Pipeline:
             matches.append(Match(
                 item=item, score=aligned.score, coverage=aligned.coverage,
                 flipped=aligned.flipped, transform=aligned.transform, segments=aligned.segments,
+                evidence=aligned.evidence,
             ))
-        matches.sort(key=lambda m: (-(m.score * sum(s.frames for s in m.segments)), m.item.id))
+        if sha256 is not None:
+            matches = self._with_identical_files(matches, fp, sha256, exclude)
+        matches.sort(key=lambda m: (m.evidence is None or m.evidence.basis != "identical_file",
+                                    -(m.score * sum(s.frames for s in m.segments)), m.item.id))
         return matches
+
+    def _with_identical_files(self, matches: list[Match], fp: VideoFingerprint, sha256: str,
+                              exclude: Sequence[int]) -> list[Match]:
+        """Archived files with the same bytes are the same footage whatever the frames say (a static
+        scene, a clip too short to align): mark those matched, add those missed, whole length."""
+        found = {m.item.id: m for m in matches}
+        informative = int(np.count_nonzero(fp.hashes[:, fp.views.index("full")]))
+        for item in self.store.find_by_sha256(sha256):
+            if item.id in exclude:
+                continue
+            evidence = MatchEvidence(basis="identical_file", frames_matched=informative,
+                                     frames_compared=informative, foreground_matched=0, foreground_compared=0,
+                                     query_share=1.0, short=False)
+            if item.id in found:
+                found[item.id] = replace(found[item.id], evidence=evidence)
+                continue
+            whole = Segment(query_start=0.0, query_end=fp.duration, archive_start=0.0, archive_end=item.duration,
+                            speed=1.0, frames=informative, mean_distance=0.0)
+            found[item.id] = Match(item=item, score=1.0, coverage=1.0, flipped=False, transform="identical file",
+                                   segments=(whole,), evidence=evidence)
+        return list(found.values())
 
     # -- use cases -----------------------------------------------------
     def archive_add(self, source: str, meta: ArchiveMetadata, kind: str = "curated",
@@ -206,7 +271,8 @@ class Pipeline:
         info = self.fetch(source, progress)
         fp = self.fingerprint(info, progress)
         progress(0.9, "match")
-        item = self._store_new(info, fp, self._fill_from_source(meta, info), kind, self.match(fp), keep_media,
+        matches = self.match(fp, sha256=info.sha256)
+        item = self._store_new(info, fp, self._fill_from_source(meta, info), kind, matches, keep_media,
                                actor=actor, origin=origin)
         progress(1.0, "done")
         return item
@@ -242,6 +308,7 @@ class Pipeline:
         item = self.store.remove(item_id, actor=actor)
         self.index.remove(item_id)
         self._archive_times.pop(item_id, None)
+        self._foreground_cache.pop(item_id, None)
         return item
 
     def archive_import(self, folder: Path, manifest: Path,
@@ -276,7 +343,7 @@ class Pipeline:
         # A crashed earlier attempt of this very check may have remembered the upload already:
         # that copy is the upload itself, not prior evidence.
         earlier_attempt = self.store.find_by_origin(origin) if origin is not None else None
-        matches = self.match(fp, exclude=[earlier_attempt.id] if earlier_attempt else ())
+        matches = self.match(fp, exclude=[earlier_attempt.id] if earlier_attempt else (), sha256=info.sha256)
         footage = self.relatives(matches)
         verdict, earliest, explanation = decide(matches, claims, info, footage)
         remembered: int | None = None
@@ -332,7 +399,8 @@ class Pipeline:
                     source_url=http_link(entry.url), platform=listing.title or source.url,
                     uploader=entry.uploader or info.uploader,
                 )
-                item = self._store_new(info, fp, meta, "observed", self.match(fp), keep_media, origin=origin)
+                item = self._store_new(info, fp, meta, "observed", self.match(fp, sha256=info.sha256), keep_media,
+                                       origin=origin)
                 self.sources.mark(source_id, entry.key, "added", item.id)
                 added.append(item.id)
             except (DecodeError, TooLarge) as exc:  # the entry itself is unusable: don't retry it

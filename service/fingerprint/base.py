@@ -24,6 +24,14 @@ class Hasher(Protocol):
     name: ClassVar[str]  # algorithm and parameters, e.g. "phash-8x8"
     bits: ClassVar[int]
 
+    def thumbnails(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        """The small fixed-size images the hash is computed from, shape (n, side, side)."""
+        ...
+
+    def hash_thumbnails(self, thumbs: npt.NDArray[np.float32]) -> npt.NDArray[np.uint64]:
+        """One hash per thumbnail; also applied to foreground residuals (thumbnail minus background)."""
+        ...
+
     def hash_images(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.uint64]:
         """One hash per greyscale image (any size)."""
         ...

@@ -50,7 +50,15 @@ class PHasher:
     name: ClassVar[str] = "phash-8x8"
     bits: ClassVar[int] = 64
 
-    def hash_images(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.uint64]:
+    def thumbnails(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        """The 32×32 thumbnails the hash is taken of, shape (n, 32, 32)."""
         if not images:
-            return np.zeros(0, dtype=np.uint64)
-        return phash_from_resized(np.stack([resize32(img) for img in images]))
+            return np.zeros((0, RESIZE_SIDE, RESIZE_SIDE), dtype=np.float32)
+        return np.stack([resize32(img) for img in images]).astype(np.float32)
+
+    def hash_thumbnails(self, thumbs: npt.NDArray[np.float32]) -> npt.NDArray[np.uint64]:
+        """Hashes of thumbnails, or of any linear combination of them (a foreground residual)."""
+        return phash_from_resized(np.asarray(thumbs, dtype=np.float64))
+
+    def hash_images(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.uint64]:
+        return self.hash_thumbnails(self.thumbnails(images))

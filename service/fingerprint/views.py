@@ -8,7 +8,8 @@ hash the transformations recyclers apply:
   its moving/detailed content box, top and bottom 75% bands (banner or caption
   cut off), and a 3×3 grid of 80% and of 60% windows (crops, centre and off);
 * query side (what a re-upload may have *done* to it): the frame, mirrored,
-  rotated ±90°, the content box (9:16 blur fill, screen recording) and up to
+  rotated ±90°, the content box (9:16 blur fill, screen recording), the
+  sharp box (a fixed camera inside a 9:16 blur fill, where little moves) and up to
   two picture-in-picture insets, each also mirrored; and a few of the archive
   windows (top/bottom 75%, the four 60% corners), compared only with the same
   window, for what a logo, caption or banner left uncovered.
@@ -16,6 +17,15 @@ hash the transformations recyclers apply:
 Every video gets all views, so a checked video can later join the archive
 without decoding again; the index stores archive views and queries with query
 views. A hash of 0 means "no hash" (blank view).
+
+Each view also gets a *foreground* hash (column ``fg_<view>``): the hash of
+its thumbnail minus the per-pixel temporal median of that view's thumbnails
+(the background). On a fixed camera the background is the same at every
+moment, so the plain hash says "this place" and only the foreground hash says
+"this moment": people, vehicles, smoke. A static overlay (caption, logo,
+blurred fill) belongs to the background and drops out. The foreground hashes
+are stored, not indexed: matching uses them to verify a candidate alignment
+(``service.match.align``). Where nothing moves the foreground hash is 0.
 """
 
 from __future__ import annotations
@@ -30,7 +40,8 @@ from service.decode.region import Rect, Regions, find_regions
 from service.fingerprint.base import Hasher
 from service.models import VideoFingerprint
 
-__all__ = ["ALL_VIEWS", "ARCHIVE_VIEWS", "MIRROR_VIEWS", "QUERY_VIEWS", "QUERY_WINDOWS", "fingerprint_video"]
+__all__ = ["ALL_VIEWS", "ARCHIVE_VIEWS", "FG_PREFIX", "FG_VIEWS", "FINGERPRINT_VIEWS", "MIRROR_VIEWS", "QUERY_VIEWS",
+           "QUERY_WINDOWS", "fingerprint_video"]
 
 # Frames (or views) whose luma standard deviation is below this carry no
 # information: fades, title cards in one colour, black intros. Hashing them
@@ -38,18 +49,32 @@ __all__ = ["ALL_VIEWS", "ARCHIVE_VIEWS", "MIRROR_VIEWS", "QUERY_VIEWS", "QUERY_W
 BLANK_STD = 6.0
 
 _GRID_80 = (0.0, 0.1, 0.2)
+_GRID_70 = (0.0, 0.15, 0.3)
 _GRID_60 = (0.0, 0.2, 0.4)
+# Foreground hashes: the background is the per-pixel median of a view's thumbnails over a block of
+# this many sampled frames (30 s at 2 fps: long enough that a passer-by is not background, short
+# enough that daylight and a new shot are), and needs at least FG_MIN_FRAMES frames.
+FG_BLOCK_FRAMES = 60
+FG_MIN_FRAMES = 4
+# A residual whose std (thumbnail luma levels) is under this is compression noise: nothing moves.
+# Chosen on the real footage's tuned part: the empty bridge sequences sit at 0.5–2.3, a talking
+# head at 3–9, pedestrians at 11–15.
+FG_MIN_STD = 3.0
+FG_PREFIX = "fg_"
 # name -> (x0, y0, x1, y1) as fractions of the bar-free frame
 WINDOWS: dict[str, tuple[float, float, float, float]] = {
     "top75": (0.0, 0.0, 1.0, 0.75),
     "bottom75": (0.0, 0.25, 1.0, 1.0),
     **{f"c80_{i}{j}": (x, y, x + 0.8, y + 0.8) for j, y in enumerate(_GRID_80) for i, x in enumerate(_GRID_80)},
+    # 70%: the centre and the corners, between the 80% and 60% grids a crop's scale otherwise falls between
+    **{f"c70_{i}{j}": (x, y, x + 0.7, y + 0.7) for j, y in enumerate(_GRID_70) for i, x in enumerate(_GRID_70)
+       if i == j == 1 or (i != 1 and j != 1)},
     **{f"c60_{i}{j}": (x, y, x + 0.6, y + 0.6) for j, y in enumerate(_GRID_60) for i, x in enumerate(_GRID_60)},
 }
 
 _TRANSFORM_VIEWS: tuple[str, ...] = (
     "full", "mirror", "rot90", "rot270",
-    "content", "content_mirror",
+    "content", "content_mirror", "detail", "detail_mirror",
     "inset0", "inset0_mirror", "inset1", "inset1_mirror",
 )
 # Windows the query hashes too, matched only against the *same* window of an
@@ -61,6 +86,9 @@ QUERY_VIEWS: tuple[str, ...] = (*_TRANSFORM_VIEWS, *QUERY_WINDOWS)
 ARCHIVE_VIEWS: tuple[str, ...] = ("full", "content", *WINDOWS)
 ALL_VIEWS: tuple[str, ...] = tuple(dict.fromkeys(_TRANSFORM_VIEWS + ARCHIVE_VIEWS))
 MIRROR_VIEWS = frozenset(v for v in ALL_VIEWS if v.endswith("mirror"))
+FG_VIEWS: tuple[str, ...] = tuple(FG_PREFIX + v for v in ALL_VIEWS)
+# The columns of every fingerprint: each view's hash, then each view's foreground hash.
+FINGERPRINT_VIEWS: tuple[str, ...] = ALL_VIEWS + FG_VIEWS
 
 
 def _crop(frame: npt.NDArray[np.uint8], rect: Rect) -> npt.NDArray[np.uint8]:
@@ -87,6 +115,10 @@ def _frame_views(frame: npt.NDArray[np.uint8], regions: Regions) -> dict[str, np
         content = _crop(frame, regions.content)
         views["content"] = content
         views["content_mirror"] = content[:, ::-1]
+    if regions.detail is not None:
+        detail = _crop(frame, regions.detail)
+        views["detail"] = detail
+        views["detail_mirror"] = detail[:, ::-1]
     for k, inset in enumerate(regions.insets[:2]):
         img = _crop(frame, inset)
         views[f"inset{k}"] = img
@@ -96,33 +128,64 @@ def _frame_views(frame: npt.NDArray[np.uint8], regions: Regions) -> dict[str, np
     return views
 
 
+def _blocks(n: int) -> list[tuple[int, int]]:
+    """Consecutive frame ranges of about FG_BLOCK_FRAMES each."""
+    count = max(1, round(n / FG_BLOCK_FRAMES))
+    edges = np.linspace(0, n, count + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+
 def fingerprint_video(
     video: SampledVideo,
     hasher: Hasher,
     progress: Callable[[float], None] | None = None,
 ) -> tuple[VideoFingerprint, Regions]:
-    """Hash every view of every sampled frame; blank views get hash 0."""
+    """Hash every view of every sampled frame, and its foreground; blank views get hash 0."""
     regions = find_regions(video.frames)
+    n_views = len(ALL_VIEWS)
     column = {name: j for j, name in enumerate(ALL_VIEWS)}
-    hashes = np.zeros((len(video.frames), len(ALL_VIEWS)), dtype=np.uint64)
+    n = len(video.frames)
+    hashes = np.zeros((n, len(FINGERPRINT_VIEWS)), dtype=np.uint64)
     full_area = regions.full.area
-    for i, frame in enumerate(video.frames):
-        if float(_crop(frame, regions.full).std()) < BLANK_STD:
-            continue  # the whole picture is blank: no view of it is evidence
-        names: list[str] = []
-        images: list[npt.NDArray[np.uint8]] = []
-        for name, img in _frame_views(frame, regions).items():
-            if img.size == 0 or img.size < 0.02 * full_area or float(img.std()) < BLANK_STD:
+    # One block at a time, so the thumbnails of a long video never sit in memory together.
+    for start, stop in _blocks(n):
+        thumbs: npt.NDArray[np.float32] | None = None
+        present = np.zeros((stop - start, n_views), dtype=bool)
+        for i in range(start, stop):
+            frame = video.frames[i]
+            if float(_crop(frame, regions.full).std()) < BLANK_STD:
+                continue  # the whole picture is blank: no view of it is evidence
+            names: list[str] = []
+            images: list[npt.NDArray[np.uint8]] = []
+            for name, img in _frame_views(frame, regions).items():
+                if img.size == 0 or img.size < 0.02 * full_area or float(img.std()) < BLANK_STD:
+                    continue
+                names.append(name)
+                images.append(img)
+            small = hasher.thumbnails(images)
+            if thumbs is None:
+                thumbs = np.zeros((stop - start, n_views, *small.shape[1:]), dtype=np.float32)
+            cols = [column[name] for name in names]
+            thumbs[i - start, cols] = small
+            present[i - start, cols] = True
+            if progress is not None and i % 16 == 0:
+                progress(i / n)
+        if thumbs is None:
+            continue
+        at_frame, at_view = np.nonzero(present)
+        hashes[start + at_frame, at_view] = hasher.hash_thumbnails(thumbs[at_frame, at_view])
+        for view in range(n_views):
+            frames = np.flatnonzero(present[:, view])
+            if len(frames) < FG_MIN_FRAMES:
                 continue
-            names.append(name)
-            images.append(img)
-        for name, value in zip(names, hasher.hash_images(images), strict=True):
-            hashes[i, column[name]] = value
-        if progress is not None and i % 16 == 0:
-            progress(i / len(video.frames))
+            stack = thumbs[frames, view]
+            residual = stack - np.median(stack, axis=0)
+            moving = residual.reshape(len(frames), -1).std(axis=1) >= FG_MIN_STD
+            if moving.any():
+                hashes[start + frames[moving], n_views + view] = hasher.hash_thumbnails(residual[moving])
     fingerprint = VideoFingerprint(
         hasher=hasher.name,
-        views=ALL_VIEWS,
+        views=FINGERPRINT_VIEWS,
         times=video.times,
         hashes=hashes,
         duration=video.duration,

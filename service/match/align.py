@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from service.archive.index import Hits
 from service.fingerprint.views import ARCHIVE_VIEWS, MIRROR_VIEWS, QUERY_VIEWS, QUERY_WINDOWS
-from service.models import Segment
+from service.models import EvidenceBasis, MatchEvidence, Segment
 
 __all__ = ["Alignment", "align_item", "MAX_HAMMING"]
 
@@ -50,6 +50,21 @@ HITS_PER_QUERY_FRAME = 12
 OFF_LINE_S = 2.5
 SPECIFIC_BITS = 4
 MIN_SPECIFIC_SHARE = 0.5
+# Foreground verification (see ``service.fingerprint.views``). Two foreground hashes of one
+# moment of a recording sit at 0–10 bits even after crops, captions and 9:16 reposts; the same
+# camera at another moment at 20–32. A segment is the same *moment* when at least FG_MIN_SHARE of
+# its frames where something moves on both sides agree within FG_MAX_HAMMING.
+FG_MAX_HAMMING = 12
+FG_MIN_SHARE = 0.5
+# It is *another* moment when fewer than FG_CONTRADICT_SHARE agree, but only where both
+# backgrounds were estimated from FG_RELIABLE_FRAMES or more frames: a short excerpt's median
+# still holds the traffic that passes during it. Chosen on the real footage's tuned part.
+FG_CONTRADICT_SHARE = 0.25
+FG_RELIABLE_FRAMES = 16
+# A segment is a static scene when something moves in at most this share of its frames, on both sides.
+STATIC_SHARE = 0.25
+# A matched part shorter than this (s) cannot be pinned on a time line: the report says so.
+SHORT_MATCH_S = 4.0
 
 
 # A query window view only counts against the same window of an archive frame
@@ -66,6 +81,7 @@ class Alignment:
     coverage: float
     flipped: bool
     transform: str
+    evidence: MatchEvidence
 
 
 def _vote(qt: npt.NDArray[np.float64], at: npt.NDArray[np.float64], qf: npt.NDArray[np.int64],
@@ -100,6 +116,8 @@ def align_item(
     informative: npt.NDArray[np.bool_],
     sample_step: float,
     query_duration: float,
+    query_fg: npt.NDArray[np.uint64],
+    archive_fg: npt.NDArray[np.uint64] | None,
 ) -> Alignment | None:
     """Segments where the query shows archive item ``item_id``; None if no real match.
 
@@ -130,13 +148,13 @@ def align_item(
     evidence = np.zeros(int(first.sum()), dtype=np.int64)
     np.add.at(evidence, group, MAX_HAMMING + 1 - hits.distance[order])
     qf, af, dist = qframe[starts], hits.frame[starts], hits.distance[starts]
-    qv = hits.query_row[starts] % n_views
+    qv, av = hits.query_row[starts] % n_views, hits.view[starts]
     # Keep the best-supported archive frames per query frame (a static scene hits everything).
     order = np.lexsort((dist, -evidence, qf))
-    qf, af, dist, qv = qf[order], af[order], dist[order], qv[order]
+    qf, af, dist, qv, av = qf[order], af[order], dist[order], qv[order], av[order]
     rank = np.arange(len(qf)) - np.searchsorted(qf, qf, side="left")
     keep = rank < HITS_PER_QUERY_FRAME
-    qf, af, dist, qv = qf[keep], af[keep], dist[keep], qv[keep]
+    qf, af, dist, qv, av = qf[keep], af[keep], dist[keep], qv[keep], av[keep]
 
     qt = query_times[qf].astype(np.float64)
     at = archive_times[af].astype(np.float64)
@@ -144,6 +162,7 @@ def align_item(
     alive = np.ones(len(qf), dtype=bool)
     segments: list[Segment] = []
     used_views: list[int] = []
+    bases: list[tuple[EvidenceBasis, ForegroundAgreement]] = []
     for _ in range(MAX_SEGMENTS):
         idx = np.flatnonzero(alive)
         if len(np.unique(qf[idx])) < MIN_SEGMENT_FRAMES:
@@ -172,8 +191,8 @@ def align_item(
             density = len(run) / max(1, int(span.sum()))
             if len(run) < MIN_SEGMENT_FRAMES or density < MIN_DENSITY:
                 continue
-            specific = _specific_frames(run, qf, every, speed, offset)
-            if specific < MIN_SEGMENT_FRAMES or specific / len(run) < MIN_SPECIFIC_SHARE:
+            judged = _judge(run, qf, qv, af, av, every, speed, offset, query_fg, archive_fg, archive_times)
+            if judged is None:
                 continue
             found_any = True
             end = min(t1 + sample_step, query_duration) if query_duration else t1 + sample_step
@@ -189,6 +208,7 @@ def align_item(
                 )
             )
             used_views.extend(int(v) for v in qv[run])
+            bases.append(judged)
             alive[np.isin(qf, frames_in_run)] = False
         alive[on] = False
         if not found_any and votes < MIN_SEGMENT_FRAMES * 2:
@@ -205,6 +225,17 @@ def align_item(
     )
     density = matched / max(1, span_frames)
     view = max(set(used_views), key=used_views.count)
+    kinds = [b for b, _ in bases]
+    basis: EvidenceBasis = next((k for k in ("moving_content", "appearance") if k in kinds), "static_scene")
+    proof = MatchEvidence(
+        basis=basis,
+        frames_matched=matched,
+        frames_compared=int(informative.sum()),
+        foreground_matched=sum(f.agree for _, f in bases),
+        foreground_compared=sum(f.both_moving for _, f in bases),
+        query_share=min(1.0, covered / informative_s),
+        short=max(s.query_end - s.query_start for s in segments) < SHORT_MATCH_S,
+    )
     return Alignment(
         item_id=item_id,
         segments=tuple(segments),
@@ -213,7 +244,48 @@ def align_item(
         coverage=min(1.0, covered / informative_s),
         flipped=QUERY_VIEWS[view] in MIRROR_VIEWS,
         transform=QUERY_VIEWS[view],
+        evidence=proof,
     )
+
+
+def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArray[np.int64],
+           af: npt.NDArray[np.int64], av: npt.NDArray[np.int64],
+           every: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64],
+                        npt.NDArray[np.int64]],
+           speed: float, offset: float, query_fg: npt.NDArray[np.uint64],
+           archive_fg: npt.NDArray[np.uint64] | None,
+           archive_times: npt.NDArray[np.float32]) -> tuple[EvidenceBasis, ForegroundAgreement] | None:
+    """Is this candidate segment the archived *recording*, and on what evidence? None: it is not.
+
+    1. What moves agrees frame by frame: the same moment (fixed cameras, any edit).
+    2. Nothing moves on either side: a static scene, matched on the place alone, said so.
+    3. Otherwise the appearance must be specific to these moments (temporal specificity),
+       which needs an archive long enough to have other moments, and what moves must not
+       clearly disagree.
+
+    An archive item stored without foreground hashes (``archive_fg`` None: fingerprinted
+    before they existed) is judged by temporal specificity alone, as it was then.
+    """
+    n = len(run)
+    if archive_fg is None:
+        specific = _specific_frames(run, qf, every, speed, offset)
+        if specific < MIN_SEGMENT_FRAMES or specific / n < MIN_SPECIFIC_SHARE:
+            return None
+        return "appearance", ForegroundAgreement(0, 0, 0, 0)
+    fg = foreground_agreement(qf[run], qv[run], af[run], av[run], query_fg, archive_fg)
+    if fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree >= max(MIN_SEGMENT_FRAMES, FG_MIN_SHARE * fg.both_moving):
+        return "moving_content", fg
+    if fg.query_moving <= STATIC_SHARE * n and fg.archive_moving <= STATIC_SHARE * n:
+        return "static_scene", fg
+    if np.ptp(archive_times) <= 2 * OFF_LINE_S * max(1.0, speed):
+        return None  # no other moment to be more specific than: only the foreground could tell
+    specific = _specific_frames(run, qf, every, speed, offset)
+    if specific < MIN_SEGMENT_FRAMES or specific / n < MIN_SPECIFIC_SHARE:
+        return None
+    reliable = min(len(query_fg), len(archive_fg)) >= FG_RELIABLE_FRAMES
+    if reliable and fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree < FG_CONTRADICT_SHARE * fg.both_moving:
+        return None
+    return "appearance", fg
 
 
 def _specific_frames(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64],
@@ -243,6 +315,36 @@ def _specific_frames(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64],
     hit_rows = np.flatnonzero((margin >= SPECIFIC_BITS) & (best_on <= MAX_HAMMING))
     specific[hit_rows // n_views] = True
     return int(specific[frames].sum())
+
+
+@dataclass(frozen=True)
+class ForegroundAgreement:
+    """How a segment's frames compare on what moves (foreground hashes), not on the place."""
+
+    query_moving: int  # frames where something moves in the query view
+    archive_moving: int  # ... in the archive view at the aligned time
+    both_moving: int
+    agree: int  # of both_moving, how many foregrounds are within FG_MAX_HAMMING
+
+
+def foreground_agreement(qf: npt.NDArray[np.int64], qv: npt.NDArray[np.int64], af: npt.NDArray[np.int64],
+                         av: npt.NDArray[np.int64], query_fg: npt.NDArray[np.uint64],
+                         archive_fg: npt.NDArray[np.uint64]) -> ForegroundAgreement:
+    """Compare each aligned pair's foreground hashes (archive: the frame and its neighbours, same view)."""
+    q = query_fg[qf, qv]
+    a_here = archive_fg[af, av]
+    best = np.full(len(qf), 65, dtype=np.int64)
+    a_any = np.zeros(len(qf), dtype=bool)
+    for step in (-1, 0, 1):
+        a = archive_fg[np.clip(af + step, 0, len(archive_fg) - 1), av]
+        a_any |= a != 0
+        d = np.where((q != 0) & (a != 0), np.bitwise_count(q ^ a).astype(np.int64), 65)
+        best = np.minimum(best, d)
+    both = (q != 0) & (a_here != 0)
+    return ForegroundAgreement(
+        query_moving=int((q != 0).sum()), archive_moving=int((a_here != 0).sum()),
+        both_moving=int(both.sum()), agree=int(((best <= FG_MAX_HAMMING) & both).sum()),
+    )
 
 
 def _split_runs(on: npt.NDArray[np.int64], qt: npt.NDArray[np.float64]) -> list[npt.NDArray[np.int64]]:

@@ -9,6 +9,10 @@ Last stage of the data flow (align → **verdict** → Report). The rules, in or
 * ``seen_before``: matches exist and contradict no claim (or no claim given);
 * ``no_prior_match``: nothing in the archive shows this footage.
 
+A match that rests on a static scene (nothing moves on either side) shows the
+same place, not the same recording: on its own it makes ``seen_before`` with
+that said, never ``recycled``. A match under ``SHORT_MATCH_S`` says so.
+
 When the caller gives no claimed date, the checked upload's own date (from its
 site's metadata) is the implicit claim: an upload presents itself as new.
 """
@@ -19,6 +23,7 @@ from collections.abc import Sequence
 
 from service.dates import KnownDate, parse_date
 from service.errors import BadInput
+from service.match.align import SHORT_MATCH_S
 from service.models import ArchiveItem, Claims, Match, SourceInfo, Verdict
 
 __all__ = ["decide", "humanize_days", "sort_by_date", "source_date"]
@@ -124,12 +129,23 @@ def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
     """
     if not matches:
         return "no_prior_match", None, "No archived footage matches this video."
+    strong = [m for m in matches if m.evidence is None or m.evidence.basis != "static_scene"]
+    if not strong:
+        # The same place, but nothing moves: another recording of it would match as well.
+        best = matches[0]
+        return "seen_before", best, (
+            f"The same place appears in archived footage ({_label(best)}), but nothing moves in the matched "
+            "seconds: this match rests on a static scene and cannot tell this recording from another one "
+            "of the same place. It is not evidence that this footage is old.")
+    matches = strong
     direct = {m.item.id for m in matches}
     via_cluster = [
         Match(item=i, score=0.0, coverage=0.0, flipped=False, transform="same footage", segments=())
         for i in footage if i.id not in direct
     ]
     verdict, earliest, text = _decide([*matches, *via_cluster], claims, source)
+    if earliest is not None and earliest.evidence is not None and earliest.evidence.short:
+        text += f" The match rests on under {SHORT_MATCH_S:.0f} s of footage: check the frames before relying on it."
     story = history([*footage, *(m.item for m in matches if m.item not in footage)])
     return verdict, earliest, f"{text} History: {story}" if story else text
 
