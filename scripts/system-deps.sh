@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages firstseen's demo and tests need, only when missing.
 #   scripts/system-deps.sh demo   -> ffmpeg
-#   scripts/system-deps.sh test   -> ffmpeg, chromium, postgresql, redis-server, vpdq build deps
+#   scripts/system-deps.sh test   -> ffmpeg, chromium, postgresql, redis-server, vpdq build deps,
+#                                    opencv-doc (its vtest.avi and tree.avi: real fixed-camera footage for tests)
 set -euo pipefail
 want=(ffmpeg)
 if [[ "${1:-test}" == "test" ]]; then
-  want+=(chromium postgresql redis-server curl jq pkg-config libavcodec-dev libavformat-dev libavutil-dev
+  want+=(chromium postgresql redis-server curl jq pkg-config opencv-doc libavcodec-dev libavformat-dev libavutil-dev
          libswscale-dev libavfilter-dev libavdevice-dev)
 fi
 missing=()

@@ -1,0 +1,135 @@
+"""Real fixed-camera footage: the cases issue 10 found broken stay fixed.
+
+OpenCV's ``vtest.avi`` (Debian's ``opencv-doc``, installed by ``scripts/system-deps.sh test``) is a fixed
+camera over a campus walkway, 79.5 s at 768×576: people walk one by one past a background that never
+changes, so every frame looks like every other one to a frame hash. Its first 30 s are archived; the
+checks are the identical file, a long excerpt, a 70% crop, a 9:16 repost over a blurred fill, a caption
+bar and 1.25× speed, and the same camera 40 s later (other people), long and short, which must match
+nothing. A 3 s clip is archived too: its re-encode must match it, a 3 s clip of the same camera 6 s later
+must not. ``tree.avi`` (the same package) is a static scene: a match on it must say so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.models import ArchiveMetadata, Claims, Match
+from service.pipeline import Pipeline
+from service.settings import Settings
+from tests.media import ffmpeg
+
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+X264 = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-an")
+EDITS = {
+    "excerpt_20s": ("-ss", "6", "-t", "20", "-i", "{src}", *X264),
+    "crop70": ("-i", "{src}", "-vf", "crop=trunc(iw*0.7/2)*2:trunc(ih*0.7/2)*2", *X264),
+    "vertical_9x16": ("-i", "{src}", "-filter_complex",
+                      "[0:v]split[a][b];[a]scale=540:960:force_original_aspect_ratio=increase,crop=540:960,"
+                      "gblur=sigma=20[bg];[b]scale=540:-2[fg];[bg][fg]overlay=(W-w)/2:(H-h)/2", *X264),
+    "caption": ("-i", "{src}", "-vf", "drawbox=x=0:y=ih*0.8:w=iw:h=ih*0.2:color=black@0.8:t=fill,"
+                "drawbox=x=iw*0.1:y=ih*0.85:w=iw*0.6:h=ih*0.08:color=white:t=fill", *X264),
+    "speed_1.25": ("-i", "{src}", "-vf", "setpts=PTS/1.25", *X264),
+}
+
+
+def _footage(name: str) -> Path:
+    path = OPENCV_DATA / name
+    assert path.is_file(), f"{path} missing: scripts/system-deps.sh test installs Debian's opencv-doc"
+    return path
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("real")
+    vtest = _footage("vtest.avi")
+    out = {"archived": d / "vtest_0-30.mp4"}
+    ffmpeg("-i", str(vtest), "-t", "30", *X264, str(out["archived"]))
+    for name, args in EDITS.items():
+        out[name] = d / f"{name}.mp4"
+        ffmpeg(*(a.format(src=out["archived"]) for a in args), str(out[name]))
+    out["other_moment_30s"] = d / "vtest_40-70.mp4"
+    ffmpeg("-ss", "40", "-t", "30", "-i", str(vtest), *X264, str(out["other_moment_30s"]))
+    out["other_moment_3s"] = d / "vtest_72-75.mp4"
+    ffmpeg("-ss", "72", "-t", "3", "-i", str(vtest), *X264, str(out["other_moment_3s"]))
+    for start in (50, 56):  # two short clips of one camera, a few seconds apart (other people, other steps)
+        out[f"short_{start}"] = d / f"vtest_{start}-{start + 3}.mp4"
+        ffmpeg("-ss", str(start), "-t", "3", "-i", str(vtest), *X264, str(out[f"short_{start}"]))
+    out["short_50_reencoded"] = d / "short_50_reencoded.mp4"
+    ffmpeg("-i", str(out["short_50"]), "-vf", "scale=-2:360", "-c:v", "libx264", "-b:v", "300k", "-an",
+           str(out["short_50_reencoded"]))
+    out["tree"] = d / "tree.mp4"
+    ffmpeg("-i", str(_footage("tree.avi")), *X264, str(out["tree"]))
+    out["tree_excerpt"] = d / "tree_excerpt.mp4"
+    ffmpeg("-ss", "2", "-t", "4", "-i", str(out["tree"]), *X264, str(out["tree_excerpt"]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Path]) -> Pipeline:
+    home = tmp_path_factory.mktemp("real-archive")
+    p = Pipeline.from_settings(Settings(home=home, database_url=None, index_backend="exact"))
+    p.archive_add(str(clips["archived"]), ArchiveMetadata(title="campus walkway", published="2009-01-01"),
+                  keep_media=False)
+    p.archive_add(str(clips["tree"]), ArchiveMetadata(title="tree", published="2009-01-01"), keep_media=False)
+    p.archive_add(str(clips["short_50"]), ArchiveMetadata(title="three seconds", published="2009-01-01"),
+                  keep_media=False)
+    return p
+
+
+def _top(pipeline: Pipeline, path: Path) -> Match | None:
+    report = pipeline.check(str(path), Claims(date="2024-05-01"))
+    return report.matches[0] if report.matches else None
+
+
+def test_identical_fixed_camera_file_is_found_whole(pipeline: Pipeline, clips: dict[str, Path]) -> None:
+    top = _top(pipeline, clips["archived"])
+    assert top is not None and top.item.title == "campus walkway"
+    assert top.evidence is not None and top.evidence.basis == "identical_file"
+    seg = top.segments[0]
+    assert seg.query_start < 1.0 and seg.query_end > 29.0
+
+
+def test_long_excerpt_of_fixed_camera_is_placed_in_time(pipeline: Pipeline, clips: dict[str, Path]) -> None:
+    top = _top(pipeline, clips["excerpt_20s"])
+    assert top is not None and top.item.title == "campus walkway"
+    assert top.evidence is not None and top.evidence.basis == "moving_content"
+    seg = max(top.segments, key=lambda s: s.frames)
+    assert abs(seg.archive_start - (6.0 + seg.query_start)) <= 1.0
+    assert seg.query_end - seg.query_start >= 15.0
+
+
+@pytest.mark.parametrize("edit", ["crop70", "vertical_9x16", "caption", "speed_1.25"])
+def test_common_repost_edits_of_fixed_camera_are_found(pipeline: Pipeline, clips: dict[str, Path],
+                                                       edit: str) -> None:
+    report = pipeline.check(str(clips[edit]), Claims(date="2024-05-01"))
+    assert report.verdict == "recycled", report.explanation
+    assert report.matches[0].item.title == "campus walkway"
+
+
+@pytest.mark.parametrize("moment", ["other_moment_30s", "other_moment_3s"])
+def test_same_camera_at_another_moment_matches_nothing(pipeline: Pipeline, clips: dict[str, Path],
+                                                       moment: str) -> None:
+    report = pipeline.check(str(clips[moment]), Claims(date="2024-05-01"))
+    assert report.verdict == "no_prior_match", [(m.item.title, m.evidence) for m in report.matches]
+
+
+def test_short_clip_is_told_from_another_short_clip_of_the_same_camera(pipeline: Pipeline,
+                                                                       clips: dict[str, Path]) -> None:
+    again = pipeline.check(str(clips["short_50_reencoded"]), Claims(date="2024-05-01"))
+    assert [m.item.title for m in again.matches][:1] == ["three seconds"], again.explanation
+    other = pipeline.check(str(clips["short_56"]), Claims(date="2024-05-01"))
+    assert "three seconds" not in [m.item.title for m in other.matches], other.explanation
+
+
+def test_static_scene_match_says_so_and_is_not_called_recycled(pipeline: Pipeline,
+                                                                clips: dict[str, Path]) -> None:
+    report = pipeline.check(str(clips["tree_excerpt"]), Claims(date="2024-05-01"))
+    assert report.matches and report.matches[0].item.title == "tree"
+    evidence = report.matches[0].evidence
+    assert evidence is not None
+    if evidence.basis == "static_scene":
+        assert report.verdict == "seen_before" and "static scene" in report.explanation
+    else:  # something in the tree moved enough to pin the moment: then it is a strong match
+        assert evidence.basis == "moving_content" and report.verdict == "recycled"
