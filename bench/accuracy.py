@@ -50,7 +50,6 @@ from bench.real import (
     LONG_EDITS,
     MIN_DURATION,
     NEGATIVE_EDITS_REAL,
-    REAL_SKIPPED_EDITS,
     RELATED,
     WINDOW_S,
     RealCorpus,
@@ -102,6 +101,7 @@ class Query:
     camera: str = ""
     scene: str | None = None
     group: str | None = None
+    recording: str | None = None  # the real recording it comes from (a negative's too)
 
 
 def _probe(path: Path) -> tuple[float, int]:
@@ -171,7 +171,7 @@ def _window_edits(clip: Clip, edits: Sequence[str] | None) -> list[str]:
     names = ["identical", "remux_mkv", "excerpt_4s", "excerpt_10s", "excerpt_20s", *(e.name for e in EDITS)]
     out = []
     for name in names:
-        if (edits is not None and name not in edits) or (edits is None and name in REAL_SKIPPED_EDITS):
+        if edits is not None and name not in edits:
             continue
         if name.startswith("excerpt_") and name[8:-1].isdigit() and clip.duration < float(name[8:-1]) + 1.0:
             continue
@@ -218,7 +218,7 @@ def build_real_queries(cache: Path, sources: Sequence[str] | None = None, split:
         duration, height = _probe(path)
         if neg is not None:
             queries[part].append(Query(f"{clip.name}__{e}", path, e, None, "hard_negative", (), duration, height,
-                                       part, rec.split, rec.camera, neg.scene, rec.group))
+                                       part, rec.split, rec.camera, neg.scene, rec.group, rec.name))
             continue
         if out is None:
             truth: Truth = (Span(0.0, clip.duration, 0.0),)
@@ -226,7 +226,7 @@ def build_real_queries(cache: Path, sources: Sequence[str] | None = None, split:
             truth = tuple(Span(**s) for s in json.loads(out.with_suffix(".json").read_text()))
         name = f"{clip.name}__{e}" if part == "window" else f"{clip.name}__whole__{e}"
         queries[part].append(Query(name, path, e, clip.name, None, truth, duration, height,
-                                   part, rec.split, rec.camera, None, rec.group))
+                                   part, rec.split, rec.camera, None, rec.group, rec.name))
     for source, e, path, seconds in corpus.found:
         if edits is not None and e not in edits:
             continue
@@ -235,7 +235,7 @@ def build_real_queries(cache: Path, sources: Sequence[str] | None = None, split:
         duration, height = _probe(path)
         name = f"{source}__{e}" if part == "window" else f"{source}__whole__{e}"
         queries[part].append(Query(name, path, e, source, None, (Span(0.0, seconds, 0.0),), duration, height,
-                                   part, rec.split, rec.camera, None, rec.group))
+                                   part, rec.split, rec.camera, None, rec.group, rec.name))
     return corpus, queries
 
 
@@ -348,7 +348,8 @@ def evaluate(clips: dict[str, Clip], queries: Sequence[Query], tools: Iterable[s
             rec: dict[str, Any] = {"query": q.name, "edit": q.edit, "source": q.source, "negative": q.negative,
                                    "duration": q.duration, "height": q.height}
             if q.part:
-                rec.update(part=q.part, split=q.split, camera=q.camera, scene=q.scene, group=q.group)
+                rec.update(part=q.part, split=q.split, camera=q.camera, scene=q.scene, group=q.group,
+                           recording=q.recording)
             for name, runner in runners.items():
                 if name == "videohash" and q.source is not None and q.source not in VIDEOHASH_SOURCES:
                     continue
@@ -589,14 +590,27 @@ def _recall_block(rows: Sequence[dict[str, Any]], tools: Sequence[str]) -> dict[
     return out
 
 
+def _same_place(rec: dict[str, Any]) -> set[str]:
+    """The archive entries that show a negative's place: its own recording and its related scene."""
+    own = {rec.get("recording") or str(rec["query"]).split("@")[0]}
+    for pair in RELATED.values():
+        if own & set(pair):
+            own |= set(pair)
+    return own
+
+
 def _negative_block(rows: Sequence[dict[str, Any]], tools: Sequence[str]) -> dict[str, Any]:
+    """Per tool: negatives that matched anything, their own place (recording or related scene), or elsewhere."""
     out: dict[str, Any] = {"queries": len(rows)}
     for t in tools:
-        hit = [r for r in rows if t in r and r[t]["matched"]]
-        out[t] = {"false": len(hit)}
+        ran = [r for r in rows if t in r]
+        hit = [r for r in ran if r[t]["matched"]]
+        place = [r for r in hit if set(r[t]["matched"]) & _same_place(r)]
+        out[t] = {"false": len(hit), "same_place": len(place),
+                  "elsewhere": sum(bool(set(r[t]["matched"]) - _same_place(r)) for r in hit)}
         if t == "firstseen":
-            labelled = [r for r in hit if all(m.get("static") for m in r[t].get("matches", []))]
-            out[t]["labelled_static"] = len(labelled)
+            out[t]["labelled_static"] = sum(
+                all(m.get("static") for m in r[t].get("matches", []) if m["title"] in _same_place(r)) for r in place)
     return out
 
 
@@ -722,7 +736,9 @@ def markdown_real(summary: dict[str, Any], tools: Sequence[str], meta: dict[str,
         f"{summary['positives_by_part']['window']} copies; long part: {summary['sources_by_part']['long']} "
         f"recordings of 60–79.5 s archived whole, {summary['positives_by_part']['long']} copies; "
         f"{summary['negatives']} hard-negative queries (the same fixed camera at another moment, plain, "
-        "70% crop and 9:16). Recall: the top match is the right source. Cells: found/checked or recall.",
+        "70% crop and 9:16). Recall: the top match is the right source. Cells: found/checked or recall. "
+        "A static scene's other moment may match its own place (the bridges' two cameras count as one place) "
+        "if the match says it rests on a static scene; matching another recording is a false match.",
         "",
         head, rule,
         row("copies checked", lambda t, s: str(ov[s]["queries"])),
@@ -733,8 +749,14 @@ def markdown_real(summary: dict[str, Any], tools: Sequence[str], meta: dict[str,
         row("wrong top match", lambda t, s: str(ov[s][t]["wrong_top"])),
         row("false matches, same place other moment, content differs",
             lambda t, s: neg_cell(nb[s]["differs"], t)),
-        row("matches on static-scene other moments", lambda t, s: neg_cell(nb[s]["static"], t)),
-        row("… of them labelled static", lambda t, s: str(nb[s]["static"][t].get("labelled_static", "–"))),
+        row("static-scene other moments matched to their own place",
+            lambda t, s: f"{nb[s]['static'][t]['same_place']}/{nb[s]['static']['queries']}"
+            if nb[s]["static"]["queries"] else "–"),
+        row("… of them labelled static", lambda t, s: str(nb[s]["static"][t].get("labelled_static", "–"))
+            if nb[s]["static"]["queries"] else "–"),
+        row("static-scene other moments matched to another recording",
+            lambda t, s: f"{nb[s]['static'][t]['elsewhere']}/{nb[s]['static']['queries']}"
+            if nb[s]["static"]["queries"] else "–"),
         "",
         "Hashing time per minute of video, all files: " + ", ".join(
             f"{LABEL[t]} {tm[t]['seconds_per_minute']:.2f} s" for t in tools if tm[t]["seconds_per_minute"])
@@ -742,7 +764,7 @@ def markdown_real(summary: dict[str, Any], tools: Sequence[str], meta: dict[str,
             f"{LABEL[t]} {tm[t]['seconds_per_minute_720p']:.2f} s" for t in tools
             if tm[t]["seconds_per_minute_720p"])) if tm[tools[0]]["minutes_720p"] else "") + ".",
         "",
-        "**Same place, other moment** (false matches / queries, by the negative's length):",
+        "**Same place, other moment** (queries that matched anything / queries, by the negative's length):",
         "",
         head, rule,
     ]

