@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from service.dates import TRUSTED_DATE_ORIGINS
 from service.errors import BadInput, FirstseenError, NotFound
 from service.models import ArchiveItem, ArchiveMetadata, Claims, Report
 from service.settings import Settings
@@ -102,6 +103,14 @@ def _print_item(item: ArchiveItem) -> None:
     out.print(table)
 
 
+def _published(item: ArchiveItem, unknown: str = "?") -> str:
+    """An archived date for a table; one only a web page claims says so (service/dates.py)."""
+    if not item.published:
+        return unknown
+    claimed = item.date_origin not in TRUSTED_DATE_ORIGINS
+    return _plain(item.published) + (" (page claim)" if claimed else "")
+
+
 VERDICT_STYLE = {"recycled": "bold white on red", "misattributed": "bold white on dark_orange",
                  "seen_before": "bold black on yellow", "no_prior_match": "bold white on green"}
 
@@ -118,8 +127,7 @@ def _print_report(report: Report) -> None:
     for m in report.matches:
         segs = ", ".join(f"{s.query_start:.1f}–{s.query_end:.1f} → {s.archive_start:.1f}–{s.archive_end:.1f}"
                          + (f" ×{s.speed:.2f}" if abs(s.speed - 1) > 0.05 else "") for s in m.segments)
-        table.add_row(str(m.item.id), _plain(m.item.title or ""), _plain(m.item.published or "?"),
-                      _plain(m.item.location or ""),
+        table.add_row(str(m.item.id), _plain(m.item.title or ""), _published(m.item), _plain(m.item.location or ""),
                       f"{m.score:.2f}", f"{m.coverage:.0%}", m.transform, segs)
     out.print(table)
 
@@ -264,8 +272,8 @@ def archive_list(
     for col in ("id", "kind", "title", "published", "location", "event", "duration"):
         table.add_column(col)
     for i in items:
-        table.add_row(str(i.id), i.kind, *(_plain(v or "") for v in (i.title, i.published, i.location, i.event)),
-                      f"{i.duration:.0f} s")
+        table.add_row(str(i.id), i.kind, _plain(i.title or ""), _published(i, ""), _plain(i.location or ""),
+                      _plain(i.event or ""), f"{i.duration:.0f} s")
     out.print(table)
 
 
@@ -352,7 +360,7 @@ def footage_show(
                                  f"{s['archive_end']:.0f}s" for s in segs)
             for (a, b), segs in shares.items() if a == m.id
         )
-        table.add_row(str(m.id), _plain(m.published or "?"), m.kind, _plain(m.uploader or m.platform or ""),
+        table.add_row(str(m.id), _published(m), m.kind, _plain(m.uploader or m.platform or ""),
                       _plain(m.location or m.event or ""), shared)
     out.print(table)
     if png is not None:

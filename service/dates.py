@@ -5,6 +5,18 @@ yt-dlp's ``upload_date`` (YYYYMMDD) can be a day off because sites report it in
 their own time zone; an archivist may only know the year or the month. A
 ``KnownDate`` keeps the interval of days it could be, so a comparison with a
 claimed date can say "before", "after" or "too close to call".
+
+A date is also only as good as whoever says it. Every archived date keeps its
+origin (``DateOrigin``), and only a date the archive can stand behind
+(``TRUSTED_DATE_ORIGINS``) can show that footage is older than claimed:
+
+* ``curated``: an editor vouched for it (a curated item, or an editor's edit);
+* ``platform``: a known platform's own upload time, read by its yt-dlp
+  extractor from the platform's page or API (``PLATFORM_HOSTS``);
+* ``source``: listed by a crawl source an editor registered (a feed's pubDate);
+* ``claimed``: what a web page merely says (JSON-LD ``uploadDate``, ``og`` tags,
+  ``Last-Modified``): anyone who controls the page controls it. It is shown,
+  labelled, and never makes a verdict of ``recycled`` (docs/security.md).
 """
 
 from __future__ import annotations
@@ -12,10 +24,50 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
 
 from service.errors import BadInput
 
-__all__ = ["KnownDate", "parse_date"]
+__all__ = [
+    "DATE_ORIGINS",
+    "PLATFORM_HOSTS",
+    "TRUSTED_DATE_ORIGINS",
+    "DateOrigin",
+    "KnownDate",
+    "fetched_date_origin",
+    "origin_words",
+    "parse_date",
+]
+
+DateOrigin = Literal["curated", "platform", "source", "claimed"]
+DATE_ORIGINS: tuple[str, ...] = ("curated", "platform", "source", "claimed")
+TRUSTED_DATE_ORIGINS: frozenset[str] = frozenset({"curated", "platform", "source"})
+
+# yt-dlp extractor key -> the hosts its pages live on. A date is the platform's only when both agree:
+# the extractor of a platform that sets upload times itself (no backdating by the uploader), and a
+# final page on that platform. The host check matters: a page's JSON-LD naming a YouTube video as its
+# content makes yt-dlp report the YouTube extractor with the page's own uploadDate laid over
+# YouTube's (a "url_transparent" result) -- but its webpage_url stays the page's. Generic, direct
+# files and HTML5 embeds are never here; nor is Facebook, whose pages can backdate posts, nor any
+# self-hostable software (PeerTube and the like), whose server is whoever runs it.
+PLATFORM_HOSTS: dict[str, tuple[str, ...]] = {
+    "Youtube": ("youtube.com", "youtu.be"),
+    "Vimeo": ("vimeo.com",),
+    "Twitter": ("twitter.com", "x.com"),
+    "TikTok": ("tiktok.com",),
+    "Instagram": ("instagram.com",),
+    "TelegramEmbed": ("t.me", "telegram.me"),
+    "Dailymotion": ("dailymotion.com",),
+    "Reddit": ("reddit.com",),
+    "VK": ("vk.com", "vkvideo.ru"),
+    "Rumble": ("rumble.com",),
+    "BiliBili": ("bilibili.com",),
+    "Streamable": ("streamable.com",),
+    "Weibo": ("weibo.com", "weibo.cn"),
+    "Odnoklassniki": ("ok.ru",),
+    "Bluesky": ("bsky.app",),
+}
 
 # yt-dlp's upload_date is in the site's local time; UTC±14 h at most.
 UPLOAD_DATE_SLACK_DAYS = 1
@@ -73,3 +125,28 @@ def parse_date(text: str) -> KnownDate:
     except ValueError:
         pass
     raise BadInput(f"cannot read date {text!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+def _on_host(url: str | None, hosts: tuple[str, ...]) -> bool:
+    try:
+        host = (urlsplit(url or "").hostname or "").lower().rstrip(".")
+    except ValueError:
+        return False
+    return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def fetched_date_origin(extractor: str | None, webpage_url: str | None) -> DateOrigin:
+    """How much the date a fetched video came with is worth: ``platform`` or ``claimed``."""
+    hosts = PLATFORM_HOSTS.get(extractor or "")
+    return "platform" if hosts and _on_host(webpage_url, hosts) else "claimed"
+
+
+def origin_words(origin: str | None, platform: str | None = None) -> str:
+    """Who says a date, in a few words, for reports: "recorded by an editor", "Youtube's own upload date"."""
+    if origin == "curated":
+        return "recorded by an editor"
+    if origin == "platform":
+        return f"{platform or 'the platform'}'s own upload date"
+    if origin == "source":
+        return "listed by a crawl source an editor registered"
+    return "claimed by a web page, not verified"

@@ -507,7 +507,7 @@ def claim_review(job: Job, url: str, publisher: str = "firstseen") -> dict[str, 
                                  f"{earliest['archive_id']}"}
         if http_link(earliest.get("source_url")):
             first["url"] = earliest["source_url"]
-        if earliest.get("published"):
+        if earliest.get("published") and earliest.get("date_origin") != "claimed":  # a page's claim is no fact
             first["uploadDate"] = earliest["published"]
         review["itemReviewed"]["firstAppearance"] = first
     return review

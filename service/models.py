@@ -107,6 +107,8 @@ class ArchiveItem:
     frame_count: int
     added_at: str
     footage_id: int | None = None
+    # Who says ``published`` (service.dates.DateOrigin): curated, platform, source or claimed; None undated.
+    date_origin: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -206,6 +208,7 @@ class Match:
             "kind": it.kind,
             "title": it.title,
             "published": it.published,
+            "date_origin": it.date_origin,
             "location": it.location,
             "event": it.event,
             "source_url": it.source_url,

@@ -32,6 +32,7 @@ from service.archive.index import ExactIndex, HashIndex, Hits
 from service.archive.mih import MultiIndexHashIndex
 from service.archive.sources import Source, SourceStore
 from service.archive.store import ArchiveStore, create_db_engine
+from service.dates import DateOrigin, fetched_date_origin
 from service.decode.frames import DecodeLimits, SampledVideo, sample_frames
 from service.errors import BadInput, DecodeError, FirstseenError, NotFound, TooLarge
 from service.fingerprint.base import Hasher
@@ -279,10 +280,11 @@ class Pipeline:
 
     def _store_new(self, info: SourceInfo, fp: VideoFingerprint, meta: ArchiveMetadata, kind: str,
                    matches: Sequence[Match], keep_media: bool, actor: str = "system",
-                   origin: str | None = None) -> ArchiveItem:
+                   origin: str | None = None, date_origin: DateOrigin | None = None) -> ArchiveItem:
         """One transaction for the item and its hashes, then index it and link its footage."""
         media_path = self._keep_media(info) if keep_media else None
-        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path, actor=actor, origin=origin)
+        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path, actor=actor, origin=origin,
+                              date_origin=date_origin)
         self._index_add(item.id, fp)
         if matches:
             self._link(item.id, matches)
@@ -355,8 +357,10 @@ class Pipeline:
                 event=claims.event, source_url=http_link(info.webpage_url) or http_link(info.input),
                 platform=info.extractor, uploader=info.uploader or info.channel,
             )
+            # A reader's check vouches for nothing: its date is the platform's, or only what the page claims.
             remembered = self._store_new(info, fp, meta, "observed", matches, keep_media=True, actor=actor,
-                                         origin=origin).id
+                                         origin=origin,
+                                         date_origin=fetched_date_origin(info.extractor, info.webpage_url)).id
         progress(1.0, "done")
         return Report(verdict=verdict, explanation=explanation, source=info, claims=claims,
                       earliest=earliest, matches=tuple(matches), remembered_id=remembered,
@@ -399,8 +403,10 @@ class Pipeline:
                     source_url=http_link(entry.url), platform=listing.title or source.url,
                     uploader=entry.uploader or info.uploader,
                 )
+                # An editor registered the source: its listing dates count, a platform's as the platform's.
+                platform = fetched_date_origin(info.extractor, info.webpage_url) == "platform"
                 item = self._store_new(info, fp, meta, "observed", self.match(fp, sha256=info.sha256), keep_media,
-                                       origin=origin)
+                                       origin=origin, date_origin="platform" if platform else "source")
                 self.sources.mark(source_id, entry.key, "added", item.id)
                 added.append(item.id)
             except (DecodeError, TooLarge) as exc:  # the entry itself is unusable: don't retry it

@@ -2,7 +2,9 @@
 
 Drawn with matplotlib (Agg, no display). Uploads are points on a date axis,
 labelled with platform/uploader and the claim they came with; the checked
-upload is highlighted. Used by ``firstseen footage show --png`` and the web report.
+upload is highlighted. A date only a web page claims is drawn hollow and
+labelled "date claimed by page", so it never reads as an attested upload.
+Used by ``firstseen footage show --png`` and the web report.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ class TimelineEntry:
     label: str
     highlighted: bool = False
     uncertain_days: int = 0
+    claimed: bool = False  # the date is only a web page's claim (service.dates): drawn hollow
 
 
 def entries_from_items(items: Sequence[object], highlight_id: int | None = None) -> list[TimelineEntry]:
-    from service.match.verdict import item_date
+    from service.match.verdict import date_trusted, item_date
     from service.models import ArchiveItem
 
     entries: list[TimelineEntry] = []
@@ -37,8 +40,10 @@ def entries_from_items(items: Sequence[object], highlight_id: int | None = None)
         mid = known.earliest + (known.latest - known.earliest) / 2
         who = item.uploader or item.platform or item.kind
         claim = item.location or item.event or ""
-        label = f"#{item.id} {who}" + (f" · {claim}" if claim else "")
-        entries.append(TimelineEntry(mid, label, item.id == highlight_id, (known.latest - known.earliest).days // 2))
+        claimed = not date_trusted(item)
+        label = f"#{item.id} {who}" + (f" · {claim}" if claim else "") + (" (date claimed by page)" if claimed else "")
+        entries.append(TimelineEntry(mid, label, item.id == highlight_id, (known.latest - known.earliest).days // 2,
+                                     claimed))
     return sorted(entries, key=lambda e: e.day)
 
 
@@ -85,8 +90,9 @@ def render_timeline_png(entries: Sequence[TimelineEntry], title: str = "Known up
                     span = dt.timedelta(days=e.uncertain_days)
                     ax.plot([e.day - span, e.day + span], [0, 0], color=colour, lw=6, alpha=0.35,  # type: ignore[arg-type]
                             zorder=2)
-                ax.scatter([e.day], [0], s=90 if e.highlighted else 55, color=colour, zorder=3,  # type: ignore[arg-type]
-                           edgecolors="black" if e.highlighted else "none")
+                ax.scatter([e.day], [0], s=90 if e.highlighted else 55, zorder=3,  # type: ignore[arg-type]
+                           color="white" if e.claimed else colour, linewidths=1.5,
+                           edgecolors="black" if e.highlighted else colour if e.claimed else "none")
                 y = 0.55 if n % 2 == 0 else -0.55
                 # parse_math=False: labels carry user text, and "$...$" would be read as mathtext
                 ax.annotate(f"{e.label}\n{e.day.isoformat()}", (e.day, 0), xytext=(e.day, y), ha="center",

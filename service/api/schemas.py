@@ -147,6 +147,9 @@ class ArchiveItemOut(BaseModel):
     frame_count: int
     added_at: str
     footage_id: int | None
+    date_origin: Literal["curated", "platform", "source", "claimed"] | None = Field(
+        default=None, description="Who says `published`: an editor, the platform, a registered crawl source, or "
+                                  "only a web page (`claimed`: shown, never enough to call footage recycled)")
 
 
 class ArchivePage(BaseModel):

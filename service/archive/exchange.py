@@ -108,8 +108,10 @@ def import_archive(store: ArchiveStore, path: Path, actor: str = "import") -> tu
             try:
                 if rec.get("type") == "item":
                     meta = ArchiveMetadata(**{k: rec.get(k) for k in EDITABLE})
+                    # Exports made before dates kept their origin: the store's default for the kind.
                     item = store.add(meta, _fingerprint(rec["fingerprint"]), rec["sha256"], kind=rec["kind"],
-                                     conn=c, actor=actor, added_at=rec.get("added_at"))
+                                     conn=c, actor=actor, added_at=rec.get("added_at"),
+                                     date_origin=rec.get("date_origin"))
                     new_id[int(rec["id"])] = item.id
                     old_footage[item.id] = rec.get("footage_id")
                 elif rec.get("type") == "link":

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from service.archive.schema import migrate
+from service.dates import DATE_ORIGINS
 from service.errors import BadInput, NotFound
 from service.models import LINK_FIELDS, ArchiveItem, ArchiveMetadata, VideoFingerprint, check_link_field
 
@@ -41,6 +42,8 @@ items = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False, default="curated"),
     sa.Column("title", sa.Text),
     sa.Column("published", sa.String(40)),
+    # Who says ``published``: curated, platform, source or claimed (service/dates.py); NULL when undated.
+    sa.Column("date_origin", sa.String(16)),
     sa.Column("location", sa.Text),
     sa.Column("event", sa.Text),
     sa.Column("source_url", sa.Text),
@@ -115,7 +118,7 @@ def _row_to_item(row: Any) -> ArchiveItem:
         location=m["location"], event=m["event"], source_url=m["source_url"], notes=m["notes"],
         factcheck_url=m["factcheck_url"], platform=m["platform"], uploader=m["uploader"],
         sha256=m["sha256"], duration=m["duration"], frame_count=m["frame_count"],
-        added_at=m["added_at"], footage_id=m["footage_id"],
+        added_at=m["added_at"], footage_id=m["footage_id"], date_origin=m["date_origin"],
     )
 
 
@@ -165,18 +168,27 @@ class ArchiveStore:
         actor: str = "system",
         added_at: str | None = None,
         origin: str | None = None,
+        date_origin: str | None = None,
     ) -> ArchiveItem:
         """Store a new item; with an ``origin`` already stored, return that item instead.
 
-        Callers look an origin up before the expensive work; the unique constraint settles races.
+        ``date_origin`` says who vouches for ``meta.published``; left out, a curated item's date is
+        the editor's and an observed item's only claimed. Callers look an origin up before the
+        expensive work; the unique constraint settles races.
         """
         if kind not in ("curated", "observed"):
             raise BadInput(f"unknown item kind {kind!r}")
+        if date_origin is not None and date_origin not in DATE_ORIGINS:
+            raise BadInput(f"unknown date origin {date_origin!r}: use one of {', '.join(DATE_ORIGINS)}")
+        if not meta.published:
+            date_origin = None
+        elif date_origin is None:
+            date_origin = "curated" if kind == "curated" else "claimed"
         values = {f: getattr(meta, f) for f in EDITABLE}
         values.update(
             kind=kind, sha256=sha256, duration=float(fingerprint.duration),
             frame_count=fingerprint.frame_count, added_at=added_at or _now(), media_path=media_path,
-            origin=origin,
+            origin=origin, date_origin=date_origin,
         )
         try:
             return self._insert(values, fingerprint, conn, actor)
@@ -226,12 +238,15 @@ class ArchiveStore:
             raise BadInput(f"cannot edit field(s): {', '.join(sorted(unknown))}")
         for name in LINK_FIELDS:
             check_link_field(name, changes.get(name))
+        values = dict(changes)
+        if "published" in changes:  # an editor who sets a date vouches for it
+            values["date_origin"] = "curated" if changes["published"] else None
         with self.engine.begin() as c:
             row = c.execute(items.select().where(items.c.id == item_id)).one_or_none()
             if row is None:
                 raise NotFound(f"no archive item {item_id}")
             if changes:
-                c.execute(items.update().where(items.c.id == item_id).values(**changes))
+                c.execute(items.update().where(items.c.id == item_id).values(**values))
                 after = _row_to_item(c.execute(items.select().where(items.c.id == item_id)).one())
                 self._audit(c, actor, "update", item_id, _row_to_item(row), after)
                 return after

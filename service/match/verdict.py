@@ -3,11 +3,20 @@
 Last stage of the data flow (align → **verdict** → Report). The rules, in order:
 
 * ``recycled``: a matching upload was certainly online before the claimed date
-  (date uncertainty included: a yt-dlp ``upload_date`` is ±1 day);
-* ``misattributed``: the earliest dated matches were recorded at another place
-  or event than claimed;
+  (date uncertainty included: a yt-dlp ``upload_date`` is ±1 day), by a date the
+  archive can stand behind: an editor's, a known platform's or a registered
+  crawl source's (``service.dates.TRUSTED_DATE_ORIGINS``);
+* ``misattributed``: the footage was recorded by the archive's editors at
+  another place or event than claimed (the earliest curated uploads);
 * ``seen_before``: matches exist and contradict no claim (or no claim given);
 * ``no_prior_match``: nothing in the archive shows this footage.
+
+A date a web page merely claims (a reader's remembered check of a page whose
+JSON-LD says 2001) is shown with its origin spelled out, never a ``recycled``
+on its own, and never picked as the earliest upload over a date the archive
+stands behind; the place or event a reader claimed is never the footage's
+"recorded" place. Ties go to curated items: readers' remembered checks never
+outrank curated provenance.
 
 A match that rests on a static scene (nothing moves on either side) shows the
 same place, not the same recording: on its own it makes ``seen_before`` with
@@ -21,12 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from service.dates import KnownDate, parse_date
+from service.dates import TRUSTED_DATE_ORIGINS, KnownDate, origin_words, parse_date
 from service.errors import BadInput
 from service.match.align import SHORT_MATCH_S
 from service.models import ArchiveItem, Claims, Match, SourceInfo, Verdict
 
-__all__ = ["decide", "humanize_days", "sort_by_date", "source_date"]
+__all__ = ["date_trusted", "decide", "humanize_days", "item_date", "sort_by_date", "source_date"]
 
 _WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
@@ -68,11 +77,22 @@ def _date_of(match: Match) -> KnownDate | None:
     return item_date(match.item)
 
 
+def date_trusted(item: ArchiveItem) -> bool:
+    """The item has a date the archive can stand behind (an editor's, a platform's, a crawl source's)."""
+    return item.date_origin in TRUSTED_DATE_ORIGINS and item_date(item) is not None
+
+
+def _curated_first(item: ArchiveItem) -> int:
+    return 0 if item.kind == "curated" else 1
+
+
 def sort_by_date(items: Sequence[ArchiveItem]) -> list[ArchiveItem]:
-    """Dated uploads oldest first, then undated ones by when we saw them."""
-    def key(item: ArchiveItem) -> tuple[int, str, str]:
+    """Dated uploads oldest first (a curated one first on the same day), then undated ones by when we saw them."""
+    def key(item: ArchiveItem) -> tuple[int, str, int, str]:
         d = item_date(item)
-        return (0, d.earliest.isoformat(), item.added_at) if d else (1, "", item.added_at)
+        if d is None:
+            return (1, "", _curated_first(item), item.added_at)
+        return (0, d.earliest.isoformat(), _curated_first(item), item.added_at)
 
     return sorted(items, key=key)
 
@@ -89,7 +109,9 @@ def _claim(item: ArchiveItem) -> str | None:
 def _when(item: ArchiveItem) -> str:
     d = item_date(item)
     # An observed upload with no site date (a local file) is placed when it was checked.
-    return d.text if d else f"(no upload date; checked {item.added_at[:10]})"
+    if d is None:
+        return f"(no upload date; checked {item.added_at[:10]})"
+    return d.text if date_trusted(item) else f"{d.text} (a web page's claim, not verified)"
 
 
 def history(items: Sequence[ArchiveItem]) -> str:
@@ -150,11 +172,24 @@ def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
     return verdict, earliest, f"{text} History: {story}" if story else text
 
 
+def _dated(matches: Sequence[Match], trusted: bool) -> list[tuple[KnownDate, Match]]:
+    """(date, match) of the matches whose date is (or is not) trusted, oldest first, curated first on a tie."""
+    found = [(d, m) for m in matches if (d := _date_of(m)) is not None and date_trusted(m.item) == trusted]
+    return sorted(found, key=lambda dm: (dm[0].earliest, dm[0].latest, _curated_first(dm[1].item)))
+
+
 def _decide(matches: Sequence[Match], claims: Claims, source: SourceInfo) -> tuple[Verdict, Match | None, str]:
-    dated = [(d, m) for m in matches if (d := _date_of(m)) is not None]
-    dated.sort(key=lambda dm: (dm[0].earliest, dm[0].latest))
-    earliest = dated[0][1] if dated else matches[0]
-    earliest_date = dated[0][0] if dated else None
+    trusted = _dated(matches, trusted=True)
+    claimed_only = _dated(matches, trusted=False)
+    curated = [m for m in matches if m.item.kind == "curated"]
+    earliest_date = trusted[0][0] if trusted else None
+    # Never a page's claim over what the archive stands behind: a trusted date, else curated provenance.
+    if trusted:
+        earliest = trusted[0][1]
+    elif curated:
+        earliest = curated[0]
+    else:
+        earliest = claimed_only[0][1] if claimed_only else matches[0]
 
     claimed: KnownDate | None = None
     claim_origin = "the claimed date"
@@ -166,27 +201,45 @@ def _decide(matches: Sequence[Match], claims: Claims, source: SourceInfo) -> tup
 
     if claimed is not None and earliest_date is not None and earliest_date.before(claimed):
         gap = humanize_days(earliest_date.days_before(claimed))
-        text = (f"This footage was online on {earliest_date.text}, {gap} before {claim_origin} "
-                f"({claimed.text}): earliest known upload {_label(earliest)}.")
-        if claims.location and earliest.item.location and not _same_place(claims.location, earliest.item.location):
-            text += f" It was then recorded as {earliest.item.location!r}, not {claims.location!r}."
+        text = (f"This footage was online on {earliest_date.text}, {gap} before {claim_origin} ({claimed.text}): "
+                f"earliest known upload {_label(earliest)}. That date is {_origin(earliest)}.")
+        place = earliest.item.location if earliest.item.kind == "curated" else None
+        if claims.location and place and not _same_place(claims.location, place):
+            text += f" It was then recorded as {place!r}, not {claims.location!r}."
         return "recycled", earliest, text
 
-    first_dated = [m for d, m in dated if earliest_date is not None and d.earliest == earliest_date.earliest]
-    reference = first_dated or [earliest]
+    # Only editors record where and what footage shows; an observed upload's place is what a reader claimed.
+    curated_dated = [(d, m) for d, m in trusted if m.item.kind == "curated"]
+    if curated_dated:
+        first = curated_dated[0][0]
+        reference = [m for d, m in curated_dated if d.earliest == first.earliest]
+    else:
+        first, reference = None, curated[:1]
     for field, claim in (("location", claims.location), ("event", claims.event)):
         recorded = [getattr(m.item, field) for m in reference if getattr(m.item, field)]
         if claim and recorded and not any(_same_place(claim, r) for r in recorded):
-            when = f" on {earliest_date.text}" if earliest_date else ""
-            text = (f"This footage was first recorded{when} as {field} {recorded[0]!r}, "
-                    f"not {claim!r} as claimed: earliest known upload {_label(earliest)}.")
-            return "misattributed", earliest, text
+            when = f" on {first.text}" if first else ""
+            verb = "first recorded" if trusted and reference[0] is trusted[0][1] else "recorded by an editor"
+            text = (f"This footage was {verb}{when} as {field} {recorded[0]!r}, "
+                    f"not {claim!r} as claimed: earliest known upload {_label(reference[0])}.")
+            return "misattributed", reference[0], text
 
     if earliest_date is None:
-        text = f"This footage matches {len(matches)} archived upload(s) with no known date; best: {_label(earliest)}."
+        text = (f"This footage matches {len(matches)} archived upload(s) with no date the archive can vouch for; "
+                f"best: {_label(earliest)}.")
     elif claimed is not None and not claimed.before(earliest_date):
-        text = (f"Seen before: online on {earliest_date.text}, too close to {claim_origin} "
-                f"({claimed.text}) to call it older: {_label(earliest)}.")
+        text = (f"Seen before: online on {earliest_date.text}, too close to {claim_origin} ({claimed.text}) "
+                f"to call it older: {_label(earliest)}. That date is {_origin(earliest)}.")
     else:
-        text = f"Seen before: earliest known upload {earliest_date.text}, {_label(earliest)}."
+        text = (f"Seen before: earliest known upload {earliest_date.text}, {_label(earliest)}. "
+                f"That date is {_origin(earliest)}.")
+    unverified = [(d, m) for d, m in claimed_only if earliest_date is None or d.before(earliest_date)]
+    if unverified:
+        d, m = unverified[0]
+        text += (f" A web page claims it was uploaded on {d.text} ({_label(m)}); that date is not verified, "
+                 "so it does not show this footage is older than claimed.")
     return "seen_before", earliest, text
+
+
+def _origin(match: Match) -> str:
+    return origin_words(match.item.date_origin, match.item.platform)

@@ -32,6 +32,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from service.api.services import Services, discard_upload, secret_key, submit_archive_add, submit_check
 from service.api.uploads import form_bool, read_form
 from service.auth import ApiKey
+from service.dates import origin_words
 from service.errors import FirstseenError, NotFound
 from service.jobs import Job, claim_review, evidence_jpeg_for, timeline_png_for
 from service.markup import http_link, json_for_html
@@ -64,6 +65,7 @@ def _json_block(data: Any) -> Markup:
 
 templates.env.filters["json_for_html"] = _json_block
 templates.env.filters["http_link"] = http_link
+templates.env.filters["origin_words"] = origin_words  # who says a date: editor, platform, source, page
 
 router = APIRouter(include_in_schema=False)
 
