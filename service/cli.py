@@ -469,6 +469,28 @@ def _parse_interval(text: str) -> float:
     return value
 
 
+@app.command()
+def prune(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Delete unremembered uploads and cached downloads older than the retention settings.
+
+    FIRSTSEEN_KEEP_UNREMEMBERED_UPLOADS_S (default 0) and FIRSTSEEN_KEEP_DOWNLOAD_CACHE_S (default a day);
+    `serve` and `worker` do this every FIRSTSEEN_PRUNE_EVERY_S. Archived media is never deleted.
+    """
+    from service.retention import PruneSummary
+    from service.retention import prune as prune_now
+
+    def run() -> PruneSummary:
+        pipeline = _pipeline()
+        return prune_now(pipeline.settings, pipeline.store.engine)
+
+    summary = _run(run)
+    if as_json:
+        _print_json(summary.to_dict())
+    else:
+        out.print(f"removed {summary.uploads} upload(s) and {summary.cache_entries} cached download(s), "
+                  f"{summary.bytes_freed / 1e6:.1f} MB")
+
+
 # --- benchmarks ----------------------------------------------------------------
 bench_app = typer.Typer(no_args_is_help=True, help="Measure speed and accuracy.")
 app.add_typer(bench_app, name="bench")

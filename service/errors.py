@@ -12,7 +12,8 @@ wrapped at the boundary where they happen, with the URL or path as context.
     │   ├── DecodeError   the media is not a readable video
     │   └── TooLarge      over a configured limit: bytes, duration, resolution (HTTP 413)
     ├── NotFound          no such archive item / check / key (HTTP 404)
-    └── Conflict          the change contradicts stored state (HTTP 409)
+    ├── Conflict          the change contradicts stored state (HTTP 409)
+    └── QuotaExceeded     a key has too much queued or stored already; try again later (HTTP 429)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "FetchRefused",
     "FirstseenError",
     "NotFound",
+    "QuotaExceeded",
     "TooLarge",
 ]
 
@@ -59,3 +61,7 @@ class NotFound(FirstseenError):
 
 class Conflict(FirstseenError):
     """The request contradicts stored state (e.g. duplicate media)."""
+
+
+class QuotaExceeded(FirstseenError):
+    """A key is over its share (jobs queued or running, upload bytes on disk); it passes as they finish."""

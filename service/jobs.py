@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -37,7 +37,7 @@ from sqlalchemy.engine import Engine
 
 from service.archive.schema import migrate
 from service.archive.store import metadata
-from service.errors import BadInput, Conflict, FirstseenError, NotFound, TooLarge
+from service.errors import BadInput, Conflict, FirstseenError, NotFound, QuotaExceeded, TooLarge
 from service.markup import http_link
 from service.models import ArchiveItem, ArchiveMetadata, Claims, Segment
 from service.settings import Settings
@@ -51,6 +51,8 @@ __all__ = [
     "JobStore",
     "claim_review",
     "error_code",
+    "unremembered_check",
+    "upload_folder",
     "evidence_count",
     "evidence_jpeg_for",
     "run_job",
@@ -141,7 +143,7 @@ class JobStore:
         if kind not in KINDS:
             raise BadInput(f"unknown job kind {kind!r}")
         if idempotency:
-            existing = self._by_idempotency(idempotency)
+            existing = self.by_idempotency(idempotency)
             if existing is not None:
                 return existing, False
         now = _now()
@@ -154,13 +156,13 @@ class JobStore:
                     created_at=now, updated_at=now,
                 ))
         except sa.exc.IntegrityError:  # a concurrent request with the same idempotency key won
-            existing = self._by_idempotency(idempotency) if idempotency else None
+            existing = self.by_idempotency(idempotency) if idempotency else None
             if existing is None:
                 raise
             return existing, False
         return self.get(job_id), True
 
-    def _by_idempotency(self, key: str) -> Job | None:
+    def by_idempotency(self, key: str) -> Job | None:
         with self.engine.connect() as c:
             row = c.execute(jobs.select().where(jobs.c.idempotency == key)).one_or_none()
         return _row_to_job(row) if row is not None else None
@@ -182,6 +184,20 @@ class JobStore:
             stmt = stmt.where(jobs.c.owner == owner)
         if states is not None:
             stmt = stmt.where(jobs.c.state.in_(list(states)))
+        with self.engine.connect() as c:
+            return [_row_to_job(r) for r in c.execute(stmt)]
+
+    def count_unfinished(self, owner: str) -> int:
+        """Jobs of ``owner`` queued or running (the per-key quota)."""
+        stmt = sa.select(sa.func.count()).select_from(jobs).where(
+            (jobs.c.owner == owner) & jobs.c.state.in_(UNFINISHED))
+        with self.engine.connect() as c:
+            return int(c.execute(stmt).scalar_one())
+
+    def naming(self, text: str) -> list[Job]:
+        """Jobs whose payload contains ``text`` (an upload folder's name), newest first."""
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = jobs.select().where(jobs.c.payload.like(like, escape="\\")).order_by(jobs.c.created_at.desc())
         with self.engine.connect() as c:
             return [_row_to_job(r) for r in c.execute(stmt)]
 
@@ -231,6 +247,8 @@ def error_code(exc: FirstseenError) -> str:
         return "not_found"
     if isinstance(exc, Conflict):
         return "conflict"
+    if isinstance(exc, QuotaExceeded):
+        return "quota_exceeded"
     return "error"
 
 
@@ -268,25 +286,60 @@ def run_job(pipeline: Any, job_id: str) -> Job:
         log.exception("job %s (%s) crashed", job_id, job.kind)
         store.fail(job_id, "internal error while running the job", "internal")
     else:
+        # Drawn while the upload is still there; the job reads done only once they exist.
+        _draw_evidence_ahead(pipeline, replace(job, state="done", result=result))
         store.finish(job_id, result)
     finished = store.get(job_id)
-    _drop_upload(finished)
+    _drop_upload(pipeline, finished)  # after the outcome is stored: a crash before it re-runs with the upload
     return finished
 
 
-def _drop_upload(job: Job) -> None:
+# An unremembered upload is deleted when its check ends: its evidence pictures are drawn first, at most this many.
+EVIDENCE_DRAWN_AHEAD = 24
+
+
+def unremembered_check(job: Job) -> bool:
+    """A finished check whose media went nowhere in the archive (kept only for its report, if at all)."""
+    return job.kind == "check" and job.state == "done" and not (job.result or {}).get("remembered_id")
+
+
+def upload_folder(job: Job, uploads_dir: Path) -> Path | None:
+    """The folder under ``uploads_dir`` holding the job's uploaded file, if it was an upload."""
+    if not job.payload.get("upload"):
+        return None
+    folder = Path(job.payload["source"]).parent
+    return folder if folder.parent == uploads_dir else None
+
+
+def _deleted_at_end(settings: Settings, job: Job) -> bool:
+    """The job's upload goes when it ends, its report kept without it."""
+    return (upload_folder(job, settings.uploads_dir) is not None and unremembered_check(job)
+            and settings.keep_unremembered_uploads_s <= 0)
+
+
+def _draw_evidence_ahead(pipeline: Any, job: Job) -> None:
+    """The evidence pictures of a check whose upload is about to be deleted (cached under home/evidence)."""
+    if not _deleted_at_end(pipeline.settings, job):
+        return
+    for n in range(min(evidence_count(job), EVIDENCE_DRAWN_AHEAD)):
+        try:
+            evidence_jpeg_for(pipeline, job, n)
+        except (FirstseenError, OSError) as exc:
+            log.info("no evidence picture %d for job %s: %s", n, job.id, exc)
+
+
+def _drop_upload(pipeline: Any, job: Job) -> None:
     """An uploaded file is kept only while something still needs it.
 
-    A failed job needs nothing; an archived or remembered upload has its own copy under
-    ``home/media``; a check kept out of the archive keeps its upload for the evidence pictures.
+    A failed job needs nothing; an archived or remembered upload has its own copy under ``home/media``;
+    a check kept out of the archive keeps its upload ``keep_unremembered_uploads_s`` for its report
+    (service/retention.py removes it then), by default not at all (its evidence pictures were drawn).
     """
-    if not job.payload.get("upload"):
+    settings: Settings = pipeline.settings
+    folder = upload_folder(job, settings.uploads_dir)
+    if folder is None or (unremembered_check(job) and not _deleted_at_end(settings, job)):
         return
-    path = Path(job.payload["source"])
-    if path.parent.parent.name != "uploads":
-        return
-    if job.state == "failed" or job.kind == "archive_add" or (job.result or {}).get("remembered_id"):
-        shutil.rmtree(path.parent, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _work(pipeline: Any, job: Job, progress: Callable[[float, str], None]) -> Any:

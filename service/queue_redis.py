@@ -171,6 +171,12 @@ def run_worker(settings: Settings, threads: int = 1, stop: threading.Event | Non
     heart = threading.Thread(target=_heartbeat, args=(settings, broker.broker_id, runner, beating),
                              name="firstseen-heartbeat", daemon=True)
     heart.start()
+    from service.archive.store import create_db_engine
+    from service.retention import Pruner
+
+    prune_engine = create_db_engine(settings.resolved_database_url)
+    pruner = Pruner(settings, prune_engine)  # this machine's uploads and download cache
+    pruner.start()
     worker.start()
     log.info("worker %s consuming %s:%s with %d thread(s)", broker.broker_id, settings.redis_namespace,
              QUEUE_NAME, threads)
@@ -178,6 +184,8 @@ def run_worker(settings: Settings, threads: int = 1, stop: threading.Event | Non
         stop.wait()
     finally:
         worker.stop(timeout=TIME_LIMIT_S * 1000)  # lets running jobs finish, still heartbeating
+        pruner.stop()
+        prune_engine.dispose()
         beating.set()
         heart.join()
         for pipeline in runner.pipelines:

@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     # Send the web form's session cookie over HTTPS only: set it behind a TLS reverse proxy.
     secure_cookies: bool = False
 
+    # --- per-key quotas (0: no limit). A batch of checks fits in the default; more waits for some to finish.
+    max_queued_jobs_per_key: int = 100  # jobs queued or running at once
+    max_upload_bytes_per_key: int = 2 * 1024**3  # uploads on disk at once (waiting, running, kept for a report)
+
+    # --- retention (service/retention.py; `firstseen prune`)
+    # An upload checked without remembering it is deleted this long after its job ends (0: when it ends).
+    keep_unremembered_uploads_s: float = 0.0
+    keep_download_cache_s: float = 86400.0  # a downloaded video is deleted this long after it was fetched
+    prune_every_s: float = 600.0  # how often `serve` and `worker` prune (0: only `firstseen prune`)
+
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
@@ -66,6 +76,10 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.home / "evidence"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,7 +4,8 @@ Everything is built here, once per app, from the injected ``Settings``: the
 pipeline (reads and archive edits), the job store, the key store, the rate
 limiter and the job queue (worker threads in this process unless another
 ``JobQueue`` is given). On start-up, jobs left queued or running by a previous
-process are handed to the queue again.
+process are handed to the queue again, and a ``Pruner`` starts removing what
+retention no longer keeps (service/retention.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from service.api.uploads import BodyLimit
 from service.auth import KeyStore, RateLimiter
 from service.jobs import JobQueue, JobStore, resume_unfinished
 from service.queue_redis import queue_for
+from service.retention import Pruner
 from service.settings import Settings
 
 __all__ = ["create_app"]
@@ -49,12 +51,16 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
         queue=queue if queue is not None else queue_for(settings, workers),  # Redis when redis_url is set
     )
 
+    pruner = Pruner(settings, engine)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         resume_unfinished(services.jobs, services.queue)
+        pruner.start()  # unremembered uploads and old downloads, every prune_every_s
         try:
             yield
         finally:
+            pruner.stop()
             stop = getattr(services.queue, "stop", None)
             if stop is not None:
                 stop()

@@ -1,7 +1,7 @@
 """One error shape for every API response: ``{"error": {"code", "message"}}`` with the right status.
 
 Domain errors map by class (``BadInput`` 400, ``TooLarge`` 413, ``NotFound`` 404,
-``Conflict`` 409); request validation is 422; anything unexpected is a 500 with
+``Conflict`` 409, ``QuotaExceeded`` 429); request validation is 422; anything unexpected is a 500 with
 no traceback in the body (the traceback goes to the log).
 """
 
@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.errors import Conflict, FirstseenError, NotFound, TooLarge
+from service.errors import Conflict, FirstseenError, NotFound, QuotaExceeded, TooLarge
 from service.jobs import error_code
 
 __all__ = ["ApiError", "error_response", "install_error_handlers", "status_for"]
@@ -46,6 +46,8 @@ def status_for(exc: FirstseenError) -> int:
         return 404
     if isinstance(exc, Conflict):
         return 409
+    if isinstance(exc, QuotaExceeded):
+        return 429
     return 400  # BadInput and its kin; any other domain error is still the caller's input
 
 

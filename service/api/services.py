@@ -2,11 +2,16 @@
 
 The submission helpers here are the one place a check or an archive addition
 becomes a job, for the API and the web form alike: inputs are validated before
-anything is queued (a bad date or a refused link is a 400 at once, not a failed job).
+anything is queued (a bad date or a refused link is a 400 at once, not a failed job),
+and each key's share is held to its quotas: ``max_queued_jobs_per_key`` jobs
+queued or running, ``max_upload_bytes_per_key`` bytes of uploads on disk (kept in
+folders named ``k<key id>-…`` under ``home/uploads``, so they can be counted).
+Over a quota is ``QuotaExceeded`` (HTTP 429), and nothing is written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import shutil
@@ -19,13 +24,13 @@ from urllib.parse import urlsplit
 
 from service.auth import ApiKey, KeyStore, RateLimiter
 from service.dates import parse_date
-from service.errors import BadInput, FetchRefused, TooLarge
+from service.errors import BadInput, FetchRefused, QuotaExceeded, TooLarge
 from service.jobs import Job, JobQueue, JobStore
 from service.models import ArchiveMetadata, Claims
 from service.settings import Settings
 
-__all__ = ["Services", "check_link", "discard_upload", "save_upload", "secret_key", "submit_archive_add",
-           "submit_check"]
+__all__ = ["Services", "check_job_quota", "check_link", "discard_upload", "save_upload", "secret_key",
+           "stored_upload_bytes", "submit_archive_add", "submit_check"]
 
 COPY_CHUNK = 1024 * 1024
 
@@ -40,10 +45,12 @@ class Services:
     queue: JobQueue
     # Removals update the pipeline's in-memory index, which is not safe for concurrent writers.
     archive_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Counting a key's jobs and adding one happen together, so parallel requests cannot pass the quota.
+    submit_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.home / "uploads"
+        return self.settings.uploads_dir
 
 
 def secret_key(settings: Settings) -> str:
@@ -93,11 +100,40 @@ def _clean(text: str | None) -> str | None:
     return text.strip() or None if text else None
 
 
-def save_upload(services: Services, stream: BinaryIO, filename: str | None) -> Path:
-    """Copy an uploaded file under ``home/uploads``, stopping as soon as it passes ``max_upload_bytes``."""
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.0f} MB"
+
+
+def stored_upload_bytes(services: Services, key: ApiKey) -> int:
+    """Bytes of the key's uploads on disk: waiting for their job, being checked, or kept for a report."""
+    total = 0
+    for folder in services.uploads_dir.glob(f"k{key.id}-*"):
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):  # its job just ended
+            for path in folder.iterdir():
+                with contextlib.suppress(FileNotFoundError):
+                    total += path.stat().st_size
+    return total
+
+
+def _over_quota(services: Services, used: int, size: int) -> None:
+    quota = services.settings.max_upload_bytes_per_key
+    if not quota or used + size <= quota:
+        return
+    if size > quota:
+        raise TooLarge(f"upload is over this key's upload quota of {_mb(quota)}")
+    raise QuotaExceeded(f"this key already has {_mb(used)} of uploads waiting or kept, and the quota is "
+                        f"{_mb(quota)}; try again when its checks have finished")
+
+
+def save_upload(services: Services, stream: BinaryIO, filename: str | None, key: ApiKey) -> Path:
+    """Copy an uploaded file under ``home/uploads``, stopping as soon as it passes ``max_upload_bytes``
+    or the key's upload quota; a refused upload leaves nothing behind."""
     limit = services.settings.max_upload_bytes
+    quota = services.settings.max_upload_bytes_per_key
+    used = stored_upload_bytes(services, key) if quota else 0
+    _over_quota(services, used, 0)
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename or "").name).strip("._")[:100] or "upload.mp4"
-    folder = services.uploads_dir / uuid.uuid4().hex
+    folder = services.uploads_dir / f"k{key.id}-{uuid.uuid4().hex}"
     folder.mkdir(parents=True)
     dest = folder / name
     size = 0
@@ -107,13 +143,15 @@ def save_upload(services: Services, stream: BinaryIO, filename: str | None) -> P
                 size += len(chunk)
                 if size > limit:
                     raise TooLarge(f"upload is over the limit of {limit / 1e6:.0f} MB")
+                _over_quota(services, used, size)
                 out.write(chunk)
+        if size == 0:
+            raise BadInput("the uploaded file is empty")
+        if quota:  # counted again with this one on disk: uploads of the same key arriving in parallel
+            _over_quota(services, stored_upload_bytes(services, key) - size, size)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    if size == 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise BadInput("the uploaded file is empty")
     return dest
 
 
@@ -169,10 +207,39 @@ def submit_crawl(services: Services, key: ApiKey, source_id: int) -> tuple[Job, 
     return _submit(services, "crawl", {"source_id": source_id, "actor": key.actor}, key, None)
 
 
+def check_job_quota(services: Services, key: ApiKey, new_jobs: int = 1, kind: str | None = None,
+                    idempotency: str | None = None) -> None:
+    """QuotaExceeded when ``new_jobs`` more would put the key over ``max_queued_jobs_per_key``.
+
+    Asked before a request's body is read, too, so an upload over the quota is never stored; a repeat of
+    an ``idempotency`` key already used adds no job and passes.
+    """
+    limit = services.settings.max_queued_jobs_per_key
+    if not limit:
+        return
+    scoped = _scoped(key, kind, idempotency) if kind else None
+    if scoped and services.jobs.by_idempotency(scoped) is not None:
+        return
+    unfinished = services.jobs.count_unfinished(key.actor)
+    if unfinished + new_jobs > limit:
+        asked = f"{new_jobs} more would pass" if new_jobs > 1 else "the quota is"
+        raise QuotaExceeded(f"this key has {unfinished} job(s) queued or running and {asked} {limit}; "
+                            "try again when some have finished")
+
+
+def _scoped(key: ApiKey, kind: str, idempotency: str | None) -> str | None:
+    return f"key {key.id}:{kind}:{idempotency[:200]}" if idempotency else None
+
+
 def _submit(services: Services, kind: str, payload: dict[str, Any], key: ApiKey,
             idempotency: str | None) -> tuple[Job, bool]:
-    scoped = f"key {key.id}:{kind}:{idempotency[:200]}" if idempotency else None
-    job, created = services.jobs.create(kind, payload, owner=key.actor, idempotency=scoped)
+    scoped = _scoped(key, kind, idempotency)
+    with services.submit_lock:
+        existing = services.jobs.by_idempotency(scoped) if scoped else None
+        if existing is not None:  # a repeat adds nothing, whatever the quota
+            return existing, False
+        check_job_quota(services, key)
+        job, created = services.jobs.create(kind, payload, owner=key.actor, idempotency=scoped)
     if created:
         services.queue.enqueue(job.id)
     return job, created

@@ -4,7 +4,7 @@
 limit is refused with 413 before its body is read; one without (chunked) is
 counted as it arrives and stopped the moment it passes the limit. Forms are then
 parsed by Starlette (files spooled to disk, never held whole in memory) and the
-file is copied under ``home/uploads``.
+file is copied under ``home/uploads`` for the key that sent it (within its quota).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.services import Services, save_upload
+from service.auth import ApiKey
 from service.errors import TooLarge
 
 __all__ = ["BodyLimit", "read_form"]
@@ -66,8 +67,12 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body.encode()})
 
 
-async def read_form(request: Request, services: Services) -> tuple[dict[str, str], Path | None]:
-    """(text fields, the saved ``file`` or None); more than one file or an oversized field is a 400."""
+async def read_form(request: Request, services: Services,
+                    key: ApiKey | None = None) -> tuple[dict[str, str], Path | None]:
+    """(text fields, the ``file`` saved for ``key``, or None); more than one file or an oversized field is a 400.
+
+    Without a key (the login form) a file is never saved: nobody unknown writes to the server's disk.
+    """
     from starlette.concurrency import run_in_threadpool
 
     form = await request.form(max_files=1, max_fields=30, max_part_size=MAX_FIELD_BYTES)
@@ -76,8 +81,8 @@ async def read_form(request: Request, services: Services) -> tuple[dict[str, str
         upload: Path | None = None
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
-                if name == "file" and value.filename:
-                    upload = await run_in_threadpool(save_upload, services, value.file, value.filename)
+                if name == "file" and value.filename and key is not None:
+                    upload = await run_in_threadpool(save_upload, services, value.file, value.filename, key)
             else:
                 fields[name] = value
         return fields, upload

@@ -349,6 +349,12 @@ class ArchiveStore:
         with self.engine.connect() as c:
             return [_row_to_item(r) for r in c.execute(stmt)]
 
+    def media_paths(self) -> set[str]:
+        """Every kept media file of an archived item (retention never removes these)."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(items.c.media_path).where(items.c.media_path.is_not(None)))
+            return {str(r[0]) for r in rows}
+
     def item_ids(self) -> builtins.list[int]:
         with self.engine.connect() as c:
             return [r[0] for r in c.execute(sa.select(items.c.id))]

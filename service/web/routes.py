@@ -29,7 +29,14 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
-from service.api.services import Services, discard_upload, secret_key, submit_archive_add, submit_check
+from service.api.services import (
+    Services,
+    check_job_quota,
+    discard_upload,
+    secret_key,
+    submit_archive_add,
+    submit_check,
+)
 from service.api.uploads import form_bool, read_form
 from service.auth import ApiKey
 from service.dates import origin_words
@@ -112,8 +119,10 @@ def _page(request: Request, name: str, key: ApiKey | None, status: int = 200, **
                                       status_code=status)
 
 
-async def _posted_form(request: Request, services: Services) -> tuple[dict[str, str], Path | None]:
-    fields, upload = await read_form(request, services)
+async def _posted_form(request: Request, services: Services,
+                       key: ApiKey | None = None) -> tuple[dict[str, str], Path | None]:
+    """The form's fields and its file (saved only for a logged-in ``key``), once its CSRF token is checked."""
+    fields, upload = await read_form(request, services, key)
     if not hmac.compare_digest(fields.get("csrf", ""), str(request.session.get("csrf", ""))):
         discard_upload(upload)
         raise PermissionError("the form expired or did not come from this site; reload the page and try again")
@@ -168,7 +177,8 @@ async def logout(request: Request, services: ServicesDep) -> Response:
 async def submit(request: Request, services: ServicesDep, key: WebKey) -> Response:
     fields: dict[str, str] = {}
     try:
-        fields, upload = await _posted_form(request, services)
+        await run_in_threadpool(check_job_quota, services, key)  # before a byte of an upload is stored
+        fields, upload = await _posted_form(request, services, key)
         limited = _rate_limited(services, key)
         if limited:
             discard_upload(upload)
@@ -310,7 +320,8 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
         return _page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
     fields: dict[str, str] = {}
     try:
-        fields, upload = await _posted_form(request, services)
+        await run_in_threadpool(check_job_quota, services, key)
+        fields, upload = await _posted_form(request, services, key)
         limited = _rate_limited(services, key)
         if limited:
             discard_upload(upload)
@@ -322,8 +333,11 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
             "title", "published", "location", "event", "source_url", "notes", "factcheck_url")})
         job, _ = await run_in_threadpool(lambda: submit_archive_add(services, key, meta, url=url, upload=upload))
     except (PermissionError, FirstseenError) as exc:
+        from service.api.errors import status_for
+
         items = services.pipeline.store.list(limit=50)
-        return _page(request, "archive.html", key, status=400, items=items, more=False, q="", added=None,
+        status = status_for(exc) if isinstance(exc, FirstseenError) else 400
+        return _page(request, "archive.html", key, status=status, items=items, more=False, q="", added=None,
                      offset=0, error=str(exc), form=fields)
     return RedirectResponse(request.url_for("web_job", job_id=job.id).path, status_code=303)
 

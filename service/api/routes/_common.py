@@ -44,7 +44,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "not_found", "No such object"),
         (413, "too_large", "Over an upload, size or duration limit"),
         (422, "validation_error", "The request does not have the documented shape"),
-        (429, "rate_limited", "Too many requests for this key; see Retry-After"),
+        (429, "rate_limited", "Too many requests for this key (see Retry-After), or `quota_exceeded`: the key "
+                              "already has its most jobs queued or running, or upload bytes on disk"),
     )
 }
 

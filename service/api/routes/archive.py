@@ -23,7 +23,7 @@ from service.api.routes._common import (
 )
 from service.api.routes.jobs import job_status
 from service.api.schemas import ArchiveItemOut, ArchivePage, ArchivePatch, ArchiveRequest, FootageOut, JobStatus
-from service.api.services import discard_upload, submit_archive_add
+from service.api.services import check_job_quota, discard_upload, submit_archive_add
 from service.api.uploads import read_form
 from service.dates import parse_date
 from service.errors import BadInput
@@ -62,7 +62,8 @@ async def add_item(request: Request, response: Response, services: ServicesDep, 
         url, upload = body.url, None
         meta = ArchiveMetadata(**body.model_dump(include=set(META_FIELDS)))
     else:
-        fields, upload = await read_form(request, services)
+        await run_in_threadpool(check_job_quota, services, key, 1, "archive_add", idempotency_key)
+        fields, upload = await read_form(request, services, key)
         unknown = set(fields) - set(META_FIELDS)
         if unknown:
             discard_upload(upload)

@@ -26,7 +26,7 @@ from service.api.routes._common import (
     wait_for,
 )
 from service.api.schemas import BatchCreated, BatchRequest, CheckRequest, CheckStatus, Claimed, JobCreated, job_error
-from service.api.services import discard_upload, submit_check
+from service.api.services import check_job_quota, discard_upload, submit_check
 from service.api.uploads import read_form
 from service.errors import BadInput
 from service.jobs import Job, claim_review, evidence_count, evidence_jpeg_for, timeline_png_for
@@ -67,7 +67,9 @@ async def create_check(request: Request, response: Response, services: ServicesD
         body = await json_body(request, CheckRequest)
         url, upload, claimed = body.url, None, body
     else:
-        fields, upload = await read_form(request, services)
+        # Over the key's job quota is refused before a byte of the upload is stored.
+        await run_in_threadpool(check_job_quota, services, key, 1, "check", idempotency_key)
+        fields, upload = await read_form(request, services, key)
         try:
             claimed = Claimed.model_validate(fields)
         except ValidationError as exc:
@@ -92,6 +94,7 @@ def create_batch(request: Request, body: BatchRequest, services: ServicesDep, ke
 
     for url in body.urls:  # refuse the whole batch before queueing any of it
         check_link(url, services.settings)
+    check_job_quota(services, key, len(body.urls), "check", f"{idempotency_key}#0" if idempotency_key else None)
     jobs = []
     for n, url in enumerate(body.urls):
         job, _ = submit_check(services, key, url=url, claimed_date=body.claimed_date,
