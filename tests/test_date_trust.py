@@ -20,7 +20,6 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from service.archive.exchange import export_archive, import_archive
 from service.archive.schema import alembic_config
 from service.archive.store import ArchiveStore, create_db_engine
 from service.dates import PLATFORM_HOSTS, fetched_date_origin
@@ -256,7 +255,7 @@ def _fingerprint() -> VideoFingerprint:
                             np.arange(1, 5, dtype=np.uint64).reshape(4, 1), 2.0)
 
 
-def test_the_store_keeps_the_origin_and_an_editors_edit_vouches_for_the_date(settings: Settings) -> None:
+def test_the_store_keeps_the_origin_and_an_editors_edit_vouches_for_the_date(cli: Any, settings: Settings) -> None:
     settings.ensure_dirs()
     store = ArchiveStore(create_db_engine(settings.resolved_database_url))
     try:
@@ -274,10 +273,11 @@ def test_the_store_keeps_the_origin_and_an_editors_edit_vouches_for_the_date(set
 
         platform = store.add(dated, _fingerprint(), "e" * 64, kind="observed", date_origin="platform")
         out = settings.home / "export.jsonl"
-        export_archive(store, out)
+        assert cli("archive", "export", out).exit_code == 0
         assert '"date_origin": "platform"' in out.read_text()
         before = {i.sha256: i.date_origin for i in store.list()}
-        import_archive(store, out)
+        imported = cli("archive", "import", out)
+        assert imported.exit_code == 0, imported.stderr
         after = [i for i in store.list() if i.id > platform.id]
         assert {i.sha256: i.date_origin for i in after} == before
     finally:
