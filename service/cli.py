@@ -230,7 +230,11 @@ def archive_import(
 
         if source.is_dir():
             _fail("importing a folder needs --manifest FILE")
-        n_items, n_links = _run(lambda: import_archive(_pipeline().store, source))
+        def restore() -> tuple[int, int]:
+            pipeline = _pipeline()
+            return import_archive(pipeline.store, source, max_bytes=pipeline.settings.max_import_bytes)
+
+        n_items, n_links = _run(restore)
         if as_json:
             _print_json({"items": n_items, "links": n_links})
         else:

@@ -198,7 +198,8 @@ class Pipeline:
         return info
 
     def fingerprint(self, info: SourceInfo, progress: ProgressFn = _no_progress) -> VideoFingerprint:
-        limits = DecodeLimits(max_duration_s=self.settings.max_duration_s, max_pixels=self.settings.max_pixels)
+        limits = DecodeLimits(max_duration_s=self.settings.max_duration_s, max_pixels=self.settings.max_pixels,
+                              max_decode_s=self.settings.max_decode_s)
         video: SampledVideo = sample_frames(
             Path(info.media_path), self.settings.sample_fps, limits, _stage(progress, 0.3, 0.75, "decode")
         )

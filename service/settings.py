@@ -43,6 +43,13 @@ class Settings(BaseSettings):
 
     # --- decode
     sample_fps: float = 2.0
+    # Wall-clock seconds one file may take to decode, then TooLarge. Not CPU time: FFmpeg decodes on
+    # threads of its own (the calling thread sees a tenth of the work) and the process's CPU time
+    # counts other jobs; wall time is what the next job in the queue waits.
+    max_decode_s: float = 900.0
+
+    # --- archive import: decompressed bytes one `firstseen archive import` file may hold
+    max_import_bytes: int = 16 * 1024**3
 
     # --- service
     redis_url: str | None = None  # set: jobs go to Redis for `firstseen worker` processes (service.queue_redis)

@@ -10,6 +10,13 @@ ends in ``.gz``; see docs/archive-format.md:
 
 Import is one transaction: a bad line anywhere leaves the archive untouched.
 Item ids are reassigned; links and footage clusters follow the new ids.
+
+An export file may come from anywhere, so import trusts nothing in it: lines are
+read in bounded steps and one longer than ``MAX_LINE_BYTES`` is refused before
+it is held in memory (a 1 MB gzip can inflate to a gibibyte on one line); the
+whole file may inflate to at most ``Settings.max_import_bytes``; every record
+must be a JSON object whose fields have the types an export writes. Each
+refusal is one ``BadInput`` line.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import base64
 import datetime as dt
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -29,10 +37,14 @@ from service.archive.store import EDITABLE, ArchiveStore, items, links
 from service.errors import BadInput
 from service.models import ArchiveMetadata, VideoFingerprint
 
-__all__ = ["FORMAT", "export_archive", "import_archive"]
+__all__ = ["FORMAT", "MAX_LINE_BYTES", "export_archive", "import_archive"]
 
 FORMAT = "firstseen-archive"
 VERSION = 1
+# The longest line import reads, newline included: twice the longest an export writes (an item with
+# DecodeLimits.max_frames = 20,000 sampled frames × 74 views of 8-byte hashes is 16 MB of base64).
+# Parsing such a line costs about five times its size in memory.
+MAX_LINE_BYTES = 32 * 1024**2
 
 
 def _open(path: Path, mode: str, gz: bool | None = None) -> IO[str]:
@@ -68,17 +80,72 @@ def export_archive(store: ArchiveStore, path: Path) -> tuple[int, int]:
     return len(all_items), len(link_rows)
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
+def _records(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
+    """The JSON objects of ``path``, line by line, none longer than MAX_LINE_BYTES, ``max_bytes`` in all."""
+    total = 0
     try:
-        with _open(path, "r") as fh:
-            for n, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise BadInput(f"{path.name} line {n} is not JSON: {exc.msg}") from None
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as fh:
+            for n, line in enumerate(iter(lambda: fh.readline(MAX_LINE_BYTES + 1), b""), 1):
+                total += len(line)
+                if total > max_bytes:
+                    raise BadInput(f"{path.name} inflates to more than {max_bytes / 1e6:.0f} MB, the import limit")
+                if len(line) > MAX_LINE_BYTES:
+                    raise BadInput(f"{path.name} line {n} is longer than {MAX_LINE_BYTES // 1024**2} MiB, "
+                                   "longer than any export writes")
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except RecursionError:
+                    raise BadInput(f"{path.name} line {n} is not JSON: nested too deeply") from None
+                except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+                    raise BadInput(f"{path.name} line {n} is not JSON: {getattr(exc, 'msg', exc)}") from None
+                if not isinstance(record, dict):
+                    raise BadInput(f"{path.name} line {n} is not a JSON object")
+                yield record
+    except (OSError, EOFError, zlib.error) as exc:
         raise BadInput(f"cannot read {path.name}: {exc}") from None
+
+
+_JSON_TYPES = {dict: "an object", list: "a list", str: "text", int: "an integer", float: "a number",
+               bool: "true or false", type(None): "null"}
+
+
+def _field(record: dict[str, Any], name: str, kind: type | tuple[type, ...], optional: bool = False,
+           prefix: str = "") -> Any:
+    """``record[name]`` if it has the JSON type an export writes (TypeError naming it if not)."""
+    value = record.get(name)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kind):
+        wanted = " or ".join(_JSON_TYPES[k] for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise TypeError(f"{prefix}{name} must be {wanted}{' or null' if optional else ''}, "
+                        f"not {_JSON_TYPES.get(type(value), type(value).__name__)}")
+    return value
+
+
+def _check_record(record: dict[str, Any]) -> None:
+    """TypeError for the first field of an item or link record whose type is not the one export writes."""
+    if record.get("type") == "item":
+        _field(record, "id", int)
+        _field(record, "kind", str)
+        _field(record, "sha256", str)
+        for name in (*EDITABLE, "added_at", "date_origin"):
+            _field(record, name, str, optional=True)
+        _field(record, "footage_id", int, optional=True)
+        fingerprint = _field(record, "fingerprint", dict)
+        for name in ("hasher", "times_f32le", "hashes_u64le"):
+            _field(fingerprint, name, str, prefix="fingerprint.")
+        _field(fingerprint, "duration", (int, float), prefix="fingerprint.")
+        views = _field(fingerprint, "views", list, prefix="fingerprint.")
+        if not views or not all(isinstance(v, str) for v in views):
+            raise TypeError("fingerprint.views must be a list of view names")
+    elif record.get("type") == "link":
+        _field(record, "item_a", int)
+        _field(record, "item_b", int)
+        _field(record, "score", (int, float))
+        if not all(isinstance(s, dict) for s in _field(record, "segments", list)):
+            raise TypeError("segments must be a list of objects")
 
 
 def _fingerprint(raw: dict[str, Any]) -> VideoFingerprint:
@@ -90,11 +157,14 @@ def _fingerprint(raw: dict[str, Any]) -> VideoFingerprint:
     return VideoFingerprint(raw["hasher"], views, times, hashes.reshape(-1, len(views)), float(raw["duration"]))
 
 
-def import_archive(store: ArchiveStore, path: Path, actor: str = "import") -> tuple[int, int]:
-    """Add everything in an export file in one transaction; returns (items, links) added."""
+def import_archive(store: ArchiveStore, path: Path, actor: str = "import", *, max_bytes: int) -> tuple[int, int]:
+    """Add everything in an export file in one transaction; returns (items, links) added.
+
+    ``max_bytes`` (``Settings.max_import_bytes``) bounds what the file may inflate to.
+    """
     if not path.is_file():
         raise BadInput(f"no such file: {path}")
-    records = _records(path)
+    records = _records(path, max_bytes)
     header = next(records, None)
     if not header or header.get("format") != FORMAT:
         raise BadInput(f"{path.name} is not a firstseen archive export")
@@ -106,6 +176,7 @@ def import_archive(store: ArchiveStore, path: Path, actor: str = "import") -> tu
     with store.engine.begin() as c:
         for rec in records:
             try:
+                _check_record(rec)
                 if rec.get("type") == "item":
                     meta = ArchiveMetadata(**{k: rec.get(k) for k in EDITABLE})
                     # Exports made before dates kept their origin: the store's default for the kind.

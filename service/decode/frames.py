@@ -8,8 +8,19 @@ frames nobody looks at: packets that fall before the next sample time are
 decoded with ``skip_frame=NONREF``, so the decoder drops the frames no other
 frame refers to (about half of an x264 stream's frames) and still builds every
 reference picture, which leaves the sampled frames bit-identical. Limits
-(duration, resolution, frame count, wall time) are checked here because this
+(duration, resolution, frame count, decode time) are checked here because this
 is where a hostile file would cost us.
+
+Pixels are limited before a frame is decoded, not after: a container's header
+may say 64×64 while a later frame says 16000×16000 (a new H.264 SPS, a new
+JPEG frame header), and the decoder allocates the big picture (gigabytes)
+before Python sees it. So the header's size is checked first, and the decoder
+itself gets ``max_pixels`` (libavcodec's own limit, checked when it parses a
+frame's size) and refuses such a frame instead of allocating it. FFmpeg's
+stream probing decodes too, with decoders nobody can give that limit for
+formats whose streams only appear while probing (FLV, MPEG-PS); ``OPEN_OPTIONS``
+keeps every decoder out of probing (``codec_whitelist`` naming none), so
+nothing is decoded until our own, limited decoder runs.
 
 Every file is opened with ``OPEN_OPTIONS``: FFmpeg may only pick one of the
 self-contained ``VIDEO_CONTAINERS`` and only read through its ``file``
@@ -69,15 +80,19 @@ OPEN_OPTIONS = {
     "format_whitelist": ",".join(VIDEO_CONTAINERS),
     "protocol_whitelist": "file",  # no http, tcp, data, subfile, crypto, concat, pipe ...
     "enable_drefs": "0",
+    # Decoders FFmpeg may open while probing the streams: none (no decoder is named "none"). Probing
+    # then reads sizes from headers and parsers only, and decodes nothing with unlimited pixels.
+    "codec_whitelist": "none",
 }
 
 
 @dataclass(frozen=True)
 class DecodeLimits:
     max_duration_s: float = 3600.0
-    max_pixels: int = 8192 * 8192
+    max_pixels: int = 8192 * 8192  # per frame, enforced by the decoder before it allocates one
     max_frames: int = 20_000
-    timeout_s: float = 900.0
+    # Wall-clock seconds one file may take to decode (Settings.max_decode_s says why not CPU time).
+    max_decode_s: float = 900.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +108,7 @@ class SampledVideo:
 
 
 def _open(path: Path) -> av.container.InputContainer:
-    """Open ``path`` as one of ``VIDEO_CONTAINERS``, read through the file protocol only."""
+    """Open ``path`` as one of ``VIDEO_CONTAINERS``, read through the file protocol only, decoding nothing."""
     # An absolute path starts with "/", so FFmpeg never reads a protocol ("subfile,", "concat:") into it.
     try:
         return av.open(str(path.absolute()), mode="r", timeout=30.0, container_options=OPEN_OPTIONS)
@@ -104,6 +119,35 @@ def _open(path: Path) -> av.container.InputContainer:
         raise DecodeError(f"{path.name} is not a readable video ({exc.strerror or exc})") from None
     except (OSError, ValueError) as exc:
         raise DecodeError(f"{path.name} is not a readable video ({exc})") from None
+
+
+def _limit_pixels(stream: av.video.stream.VideoStream, path: Path, max_pixels: int) -> None:
+    """Refuse a header over ``max_pixels``, and make the decoder refuse any later frame over it."""
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if width * height > max_pixels:
+        raise TooLarge(f"{path.name} is {width}x{height}, over the limit of {max_pixels} pixels")
+    # Read by avcodec_open2 when the first packet is decoded; frame threads copy it.
+    stream.codec_context.options = {**stream.codec_context.options, "max_pixels": str(max_pixels)}
+
+
+def _refused_size(codec: av.video.codeccontext.VideoCodecContext | None, exc: av.error.FFmpegError,
+                  max_pixels: int) -> str | None:
+    """How a decoder's error says it refused a frame over ``max_pixels``; None for any other error.
+
+    libavcodec has no error code for it, so this reads what each decoder family leaves behind:
+    H.264 keeps the refused size in the context; decoders that set sizes through
+    ``ff_set_dimensions`` (MPEG-1/2/4, VP8, VP9, MJPEG and most others) answer EINVAL and zero it;
+    dav1d (AV1) answers ERANGE. HEVC drops the frames of a refused SPS without an error: the clip
+    then ends where the refused part begins, which costs no memory either.
+    """
+    if codec is None:
+        return None
+    width, height = codec.width, codec.height
+    if width * height > max_pixels:
+        return f"a {width}x{height} frame"
+    if (exc.errno == errno.EINVAL and width == height == 0) or exc.errno == errno.ERANGE:
+        return "a frame"
+    return None
 
 
 def _shrunk_size(width: int, height: int) -> tuple[int, int]:
@@ -120,36 +164,37 @@ def sample_frames(
     progress: Callable[[float], None] | None = None,
 ) -> SampledVideo:
     """Decode ``path`` and keep one shrunk greyscale frame every ``1/sample_fps`` s."""
+    started = time.monotonic()
     container = _open(path)
+    frames: list[npt.NDArray[np.uint8]] = []
+    codec: av.video.codeccontext.VideoCodecContext | None = None
     try:
         if not container.streams.video:
             raise DecodeError(f"{path.name} has no video stream")
         stream = container.streams.video[0]
-        width, height = stream.codec_context.width, stream.codec_context.height
-        if width <= 0 or height <= 0:
-            raise DecodeError(f"{path.name} has a video stream without a picture size")
-        if width * height > limits.max_pixels:
-            raise TooLarge(f"{path.name} is {width}x{height}, over the limit of {limits.max_pixels} pixels")
+        codec = stream.codec_context
+        # 0x0 for the few streams that say their size only in the first frame (MPEG-4 Part 2 in MP4)
+        width, height = codec.width, codec.height
+        _limit_pixels(stream, path, limits.max_pixels)
         duration = _container_duration(container, stream)
         if duration is not None and duration > limits.max_duration_s:
             raise TooLarge(
                 f"{path.name} is {duration:.0f} s long, over the limit of {limits.max_duration_s:.0f} s"
             )
         stream.thread_type = "AUTO"
-        out_w, out_h = _shrunk_size(width, height)
+        out_w, out_h = _shrunk_size(width, height) if width and height else (0, 0)
         step = 1.0 / sample_fps
         next_t = 0.0
         times: list[float] = []
-        frames: list[npt.NDArray[np.uint8]] = []
-        started = time.monotonic()
         last_t = 0.0
         fps = float(stream.average_rate) if stream.average_rate else 0.0
         time_base = stream.time_base or Fraction(1, 1000)
         start_pts = stream.start_time or 0
-        codec = stream.codec_context
         # A frame this far before the next sample time is never kept (slack for odd timestamps).
         slack = min(step / 2, 3.0 / fps) if fps else step / 2
         for packet in container.demux(stream):
+            if time.monotonic() - started > limits.max_decode_s:
+                raise TooLarge(f"{path.name} took over {limits.max_decode_s:g} s to decode, the limit")
             # before the next sample time: the decoder may drop it unless other frames refer to it
             before = packet.pts is not None and float((packet.pts - start_pts) * time_base) < next_t - slack
             codec.skip_frame = "NONREF" if before else "DEFAULT"
@@ -163,13 +208,13 @@ def sample_frames(
                     raise TooLarge(
                         f"{path.name} runs past {limits.max_duration_s:.0f} s, the duration limit"
                     )
-                if time.monotonic() - started > limits.timeout_s:
-                    raise TooLarge(f"{path.name} took over {limits.timeout_s:.0f} s to decode")
                 if t + 1e-6 < next_t:
                     continue
-                if frame.width * frame.height > limits.max_pixels:
+                if frame.width * frame.height > limits.max_pixels:  # the decoder should have refused it
                     raise TooLarge(f"{path.name} has a {frame.width}x{frame.height} frame, over the limit")
-                if (frame.width, frame.height) != (width, height):
+                if not width or not height:
+                    width, height = frame.width, frame.height
+                if (frame.width, frame.height) != (width, height) or not out_w:
                     out_w, out_h = _shrunk_size(frame.width, frame.height)
                     if frames and frames[0].shape != (out_h, out_w):
                         # Resolution changed mid-stream: keep the first geometry.
@@ -183,6 +228,10 @@ def sample_frames(
                 if progress is not None and duration:
                     progress(min(1.0, t / duration))
     except av.error.FFmpegError as exc:
+        refused = _refused_size(codec, exc, limits.max_pixels)
+        if refused is not None:
+            raise TooLarge(f"{path.name} has {refused} over the limit of {limits.max_pixels} pixels; "
+                           "the decoder refused it") from None
         if not frames:
             raise DecodeError(f"{path.name} could not be decoded ({exc.strerror or exc})") from None
         log.warning("decoding %s stopped early at %.1f s: %s", path.name, last_t, exc)
@@ -210,11 +259,15 @@ def _container_duration(container: av.container.InputContainer,
     return None
 
 
-def grab_frame(path: Path, t: float, max_side: int = 480) -> Image.Image:
+def grab_frame(path: Path, t: float, max_side: int = 480,
+               max_pixels: int = DecodeLimits.max_pixels) -> Image.Image:
     """One RGB frame near ``t`` seconds, for evidence pictures (seek, then decode forward)."""
     container = _open(path)
     try:
+        if not container.streams.video:
+            raise DecodeError(f"{path.name} has no video stream")
         stream = container.streams.video[0]
+        _limit_pixels(stream, path, max_pixels)
         time_base = stream.time_base or Fraction(1, 1000)
         start_pts = stream.start_time or 0
         target = int(t / time_base) + start_pts

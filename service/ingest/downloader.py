@@ -5,6 +5,14 @@ yt-dlp is embedded through ``YoutubeDL`` (never a subprocess), configured in
 one place (``_ydl_params``), and every request it makes passes the link-safety
 guard in ``service.ingest.safety``. Downloads are cached by URL so checking the
 same link twice fetches it once.
+
+``max_download_bytes`` holds whatever the server says: yt-dlp's ``max_filesize``
+refuses a body whose announced length is too long, but a body need not announce
+one (HTTP/1.0 ended by closing, chunked, gzip). So the guard reads no body past
+the limit, yt-dlp reads in fixed ``DOWNLOAD_BLOCK_BYTES`` blocks, and a progress
+hook (called after every block written) refuses once all blocks of the download
+(every fragment of an HLS stream together) pass it: at most one block more than
+the limit ever reaches the disk, and the partial download is removed.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from service.errors import BadInput, FetchFailed, FirstseenError, TooLarge
 from service.models import SourceInfo
 from service.settings import Settings
 
-__all__ = ["Downloader", "LocalOrYtDlpDownloader", "ProgressFn", "file_sha256", "is_url"]
+__all__ = ["DOWNLOAD_BLOCK_BYTES", "Downloader", "LocalOrYtDlpDownloader", "ProgressFn", "file_sha256", "is_url"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,11 @@ ProgressFn = Callable[[float, str], None]  # (fraction 0..1, stage name)
 # Formats that need no merging: one file holding the video (audio optional),
 # at most 1080p because frames are shrunk to a few hundred pixels anyway.
 FORMAT_NO_MERGE = "bv*[height<=1080]/b[height<=1080]/bv*/b"
+
+# yt-dlp reads and writes a download in blocks of this size (it would grow them to 4 MiB), and checks
+# the byte limit after each: the most a download can pass the limit by. Large enough that the
+# per-block overhead (a Python loop turn and a hook call) stays far below the cost of the bytes.
+DOWNLOAD_BLOCK_BYTES = 256 * 1024
 
 
 class Downloader(Protocol):
@@ -130,7 +143,9 @@ class LocalOrYtDlpDownloader:
             "outtmpl": {"default": str(outdir / "media.%(ext)s")},
             "noplaylist": True,
             "playlist_items": "1",
-            "max_filesize": self.settings.max_download_bytes,
+            "max_filesize": self.settings.max_download_bytes,  # when the body announces its length
+            "buffersize": DOWNLOAD_BLOCK_BYTES,
+            "noresizebuffer": True,
             "socket_timeout": self.settings.socket_timeout_s,
             "match_filter": match_filter,
             "logger": _YtDlpLogger(),
@@ -163,7 +178,12 @@ class LocalOrYtDlpDownloader:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
 
+        cap = self.settings.max_download_bytes
+
         def hook(status: dict[str, Any]) -> None:
+            # Called after every block yt-dlp writes; for a fragmented stream, with all fragments' bytes.
+            if (status.get("downloaded_bytes") or 0) > cap:
+                raise TooLarge(f"refused {url}: larger than the limit of {cap / 1e6:.0f} MB")
             if progress is None or status.get("status") != "downloading":
                 return
             total = status.get("total_bytes") or status.get("total_bytes_estimate")
@@ -172,7 +192,7 @@ class LocalOrYtDlpDownloader:
 
         rejected: list[str] = []
         try:
-            with guarded_youtube_dl(self._ydl_params(tmp, [hook], rejected), allow) as ydl:
+            with guarded_youtube_dl(self._ydl_params(tmp, [hook], rejected), allow, max_body_bytes=cap) as ydl:
                 raw = ydl.extract_info(url, download=True)
                 info = ydl.sanitize_info(raw) if raw else None
         except FirstseenError:
@@ -202,10 +222,10 @@ class LocalOrYtDlpDownloader:
                        not p.name.endswith((".part", ".ytdl"))]
         if not media_files:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise TooLarge(
-                f"refused {url}: larger than the limit of "
-                f"{self.settings.max_download_bytes / 1e6:.0f} MB or no downloadable video"
-            )
+            raise TooLarge(f"refused {url}: larger than the limit of {cap / 1e6:.0f} MB or no downloadable video")
+        if sum(p.stat().st_size for p in tmp.iterdir() if p.is_file()) > cap:  # whatever the download said
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise TooLarge(f"refused {url}: larger than the limit of {cap / 1e6:.0f} MB")
         shutil.rmtree(cache, ignore_errors=True)
         tmp.rename(cache)
         media = cache / media_files[0].name

@@ -71,7 +71,7 @@ def list_source(url: str, settings: Settings, max_items: int = 500) -> SourceLis
         "cachedir": False,
     }
     try:
-        with guarded_youtube_dl(params, settings.allow_hosts) as ydl:
+        with guarded_youtube_dl(params, settings.allow_hosts, max_body_bytes=settings.max_download_bytes) as ydl:
             raw = ydl.extract_info(url, download=False)
             info = ydl.sanitize_info(raw) if raw else {}
     except FirstseenError:

@@ -25,6 +25,14 @@ port on loopback or a router page. Two layers keep it out:
    external downloaders and its ``Popen`` refuse outright, so a link that
    could only be fetched by a program fails with one ``FetchRefused`` line.
 
+4. Bounded bodies: a response need not say how long it is (HTTP/1.0 ended by
+   closing the connection, chunked), and yt-dlp inflates a ``Content-Encoding:
+   gzip`` body in memory in one go, whatever it asked for. With
+   ``max_body_bytes`` set, every body yt-dlp reads — a page, a playlist, the
+   media — is read and inflated in bounded steps, and one byte past the limit
+   raises ``TooLarge``, so neither the disk nor the memory holds more than the
+   limit. (The downloader also caps the bytes of all fragments together.)
+
 ``Settings.allow_hosts`` lists hostnames or CIDR networks that are exempt, for
 tests on loopback and private deployments.
 """
@@ -33,16 +41,19 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import io
 import ipaddress
 import logging
 import socket
 import sys
+import urllib.response
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from service.errors import FetchFailed, FetchRefused
+from service.errors import BadInput, FetchFailed, FetchRefused, TooLarge
 
 __all__ = ["NO_PROGRAMS", "LinkPolicy", "check_url", "guarded_youtube_dl", "release_responses", "unwrap_refusal"]
 
@@ -198,8 +209,10 @@ def check_url(url: str, allow_hosts: Sequence[str] | LinkPolicy | None = ()) -> 
 # -- the socket-level guard inside yt-dlp ------------------------------------------------------
 
 _ACTIVE: contextvars.ContextVar[LinkPolicy | None] = contextvars.ContextVar("firstseen_link_policy", default=None)
-# Files yt-dlp's downloaders opened in this guarded session (see _install_file_tracking).
+# Files and HTTP responses yt-dlp opened in this guarded session (see _install_file_tracking).
 _OPEN_FILES: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("firstseen_ydl_files", default=None)
+# The most bytes one response body may hold, inflated (see _install_body_limit); None: no limit.
+_BODY_LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar("firstseen_body_limit", default=None)
 _installed = False
 
 
@@ -242,14 +255,23 @@ def _install_program_guard() -> None:
 
 
 def _install_file_tracking() -> None:
-    """Remember the files yt-dlp's downloaders open, so that the guarded session can close them.
+    """Remember the files and responses yt-dlp opens, so that the guarded session can close them.
 
-    A refusal raised from a socket inside a fragment download is no error yt-dlp
-    expects, so it propagates without yt-dlp closing the part file it writes.
+    A refusal raised from a socket inside a fragment download, or a byte limit
+    reached in the middle of one, is no error yt-dlp expects, so it propagates
+    without yt-dlp closing the part file it writes or the response it reads.
     """
     from yt_dlp.downloader.common import FileDownloader
+    from yt_dlp.networking._urllib import UrllibResponseAdapter
 
     original = FileDownloader.sanitize_open
+    original_response = UrllibResponseAdapter.__init__
+
+    def tracked_response(adapter: Any, *args: Any, **kwargs: Any) -> None:
+        original_response(adapter, *args, **kwargs)
+        opened = _OPEN_FILES.get()
+        if opened is not None:
+            opened.append(adapter)
 
     def tracked_open(fd: Any, filename: str, open_mode: str) -> tuple[Any, str]:
         stream, name = original(fd, filename, open_mode)
@@ -259,6 +281,82 @@ def _install_file_tracking() -> None:
         return stream, name
 
     FileDownloader.sanitize_open = tracked_open
+    UrllibResponseAdapter.__init__ = tracked_response
+
+
+def _too_large(url: str, limit: int) -> TooLarge:
+    return TooLarge(f"refused {url}: larger than the limit of {limit / 1e6:.0f} MB")
+
+
+def _inflate(data: bytes, encoding: str, limit: int, url: str) -> bytes:
+    """``data`` decoded from gzip or deflate, refused as soon as it would pass ``limit`` bytes."""
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        out = inflater.decompress(data, limit + 1)
+    else:  # raw DEFLATE by the RFC, zlib-wrapped in practice: yt-dlp tries both, and so do we
+        try:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = inflater.decompress(data, limit + 1)
+        except zlib.error:
+            inflater = zlib.decompressobj(zlib.MAX_WBITS)
+            out = inflater.decompress(data, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise _too_large(url, limit)
+    return out  # like yt-dlp: one gzip member; whatever follows it is ignored
+
+
+def _install_body_limit() -> None:
+    """Read and inflate every response body yt-dlp sees in bounded steps (layer 4 of the docstring).
+
+    Two places: ``HTTPHandler.http_response``, where yt-dlp inflated a gzip or deflate body whole
+    (``resp.read()`` then ``zlib.decompress``), now reads at most the limit and inflates at most the
+    limit; and ``UrllibResponseAdapter.read``, through which every page, playlist and media block is
+    read, now never returns a byte past the limit, whether the body said its length or not.
+    Encodings other than gzip and deflate are left as they arrive (yt-dlp decodes ``br`` only with
+    brotli installed, which firstseen does not depend on).
+    """
+    from yt_dlp.networking import _urllib
+
+    original_response = _urllib.HTTPHandler.http_response
+    original_read = _urllib.UrllibResponseAdapter.read
+
+    def bounded_response(handler: Any, req: Any, resp: Any) -> Any:
+        limit = _BODY_LIMIT.get()
+        encodings = [e.strip() for e in reversed(resp.headers.get("Content-encoding", "").split(","))]
+        if limit is None or not any(e in ("gzip", "deflate") for e in encodings):
+            return original_response(handler, req, resp)
+        url = req.get_full_url()
+        body: bytes = resp.read(limit + 1)
+        if len(body) > limit:
+            resp.close()
+            raise _too_large(url, limit)
+        for encoding in encodings:
+            if encoding in ("gzip", "deflate") and body:
+                body = _inflate(body, encoding, limit, url)
+        decoded = urllib.response.addinfourl(io.BytesIO(body), resp.headers, resp.url, resp.code)
+        decoded.msg = resp.msg  # type: ignore[attr-defined]  # as yt-dlp's own decoded responses carry it
+        return decoded
+
+    def bounded_read(adapter: Any, amt: int | None = None) -> bytes:
+        limit = _BODY_LIMIT.get()
+        if limit is None:
+            return original_read(adapter, amt)  # type: ignore[no-any-return]
+        if amt is None or amt < 0:  # "all of it", in steps so that the limit is checked on the way
+            parts = []
+            while chunk := bounded_read(adapter, 1 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        seen = getattr(adapter, "_firstseen_body_bytes", 0)
+        data: bytes = original_read(adapter, min(amt, limit + 1 - seen))
+        adapter._firstseen_body_bytes = seen + len(data)
+        if seen + len(data) > limit:
+            adapter.close()
+            raise _too_large(adapter.url, limit)
+        return data
+
+    _urllib.HTTPHandler.http_response = bounded_response
+    _urllib.HTTPHandler.https_response = bounded_response
+    _urllib.UrllibResponseAdapter.read = bounded_read
 
 
 def _install() -> None:
@@ -268,6 +366,7 @@ def _install() -> None:
         return
     _install_program_guard()
     _install_file_tracking()
+    _install_body_limit()
     from yt_dlp.networking import _urllib
 
     original = _urllib.create_connection
@@ -291,8 +390,10 @@ def _install() -> None:
 
 
 @contextlib.contextmanager
-def guarded_youtube_dl(params: dict[str, Any], allow_hosts: Sequence[str] | LinkPolicy | None = ()) -> Iterator[Any]:
-    """A YoutubeDL whose every connection (redirects included) passes the link policy, and which starts no program."""
+def guarded_youtube_dl(params: dict[str, Any], allow_hosts: Sequence[str] | LinkPolicy | None = (),
+                       max_body_bytes: int | None = None) -> Iterator[Any]:
+    """A YoutubeDL whose every connection (redirects included) passes the link policy, which starts no
+    program, and which reads no response body past ``max_body_bytes`` (inflated)."""
     from yt_dlp import YoutubeDL
     from yt_dlp.networking._urllib import UrllibRH
     from yt_dlp.postprocessor.ffmpeg import FFmpegPostProcessor
@@ -313,6 +414,7 @@ def guarded_youtube_dl(params: dict[str, Any], allow_hosts: Sequence[str] | Link
     token = _ACTIVE.set(LinkPolicy.of(allow_hosts))
     no_ffmpeg = ffmpeg_location.set(NO_FFMPEG)
     files = _OPEN_FILES.set(opened)
+    body_limit = _BODY_LIMIT.set(max_body_bytes)
     try:
         with GuardedYoutubeDL({**params, **NO_PROGRAMS}) as ydl:
             yield ydl
@@ -320,6 +422,7 @@ def guarded_youtube_dl(params: dict[str, Any], allow_hosts: Sequence[str] | Link
         for stream in opened:
             with contextlib.suppress(Exception):
                 stream.close()
+        _BODY_LIMIT.reset(body_limit)
         _OPEN_FILES.reset(files)
         ffmpeg_location.reset(no_ffmpeg)
         _ACTIVE.reset(token)
@@ -347,9 +450,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             stack.extend(e for e in getattr(cur, attr, None) or () if isinstance(e, BaseException))
 
 
-def unwrap_refusal(exc: BaseException) -> FetchRefused | None:
-    """The FetchRefused that yt-dlp wrapped (DownloadError, URLError …), if there is one."""
-    return next((e for e in _chain(exc) if isinstance(e, FetchRefused)), None)
+def unwrap_refusal(exc: BaseException) -> BadInput | None:
+    """The FetchRefused or TooLarge that yt-dlp wrapped (DownloadError, URLError …), if there is one."""
+    return next((e for e in _chain(exc) if isinstance(e, FetchRefused | TooLarge)), None)
 
 
 def release_responses(exc: BaseException) -> None:
