@@ -45,10 +45,10 @@ def shared(tmp_path: Path) -> Iterator[Settings]:
             client.close()
 
 
-def _start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+def _start_worker(settings: Settings, log_path: Path, **extra_env: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "FIRSTSEEN_HOME": str(settings.home), "FIRSTSEEN_DATABASE_URL": str(settings.database_url),
            "FIRSTSEEN_REDIS_URL": str(settings.redis_url), "FIRSTSEEN_REDIS_NAMESPACE": settings.redis_namespace,
-           "FIRSTSEEN_WORKER_HEARTBEAT_TIMEOUT_S": str(settings.worker_heartbeat_timeout_s)}
+           "FIRSTSEEN_WORKER_HEARTBEAT_TIMEOUT_S": str(settings.worker_heartbeat_timeout_s), **extra_env}
     firstseen = Path(sys.executable).with_name("firstseen")
     with log_path.open("wb") as log:
         return subprocess.Popen([str(firstseen), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -118,3 +118,56 @@ def test_killed_worker_loses_no_job_and_every_job_completes_once(shared: Setting
         observed = [item for item in pipeline.store.list() if item.kind == "observed"]
         assert len(observed) == len(ids), "each check is remembered once"
         assert workers[1].returncode == 0, logs[1].read_text()
+
+
+def _peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        return int(next(line.split()[1] for line in fh if line.startswith("VmHWM:"))) / 1024
+
+
+def test_pixel_and_decode_cost_attacks_leave_other_checks_running(shared: Settings, media: Media,
+                                                                  tmp_path: Path) -> None:
+    """Issue 11: a 16000x16000 frame after 64x64 ones, and a file that takes longer to decode than the
+    per-job limit, each refused with its one-line error while the other worker checks everyone else's
+    clips; no worker passes 500 MB."""
+    from tests.test_limits import _jpeg, _mjpeg_mkv
+
+    bomb = _mjpeg_mkv(tmp_path / "bomb.mkv", [_jpeg(64, 64)] * 10 + [_jpeg(16000, 16000)] * 3, 64, 64)
+    slow = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # 79.5 s of 768x576: > 1.3 s to decode
+    assert slow.is_file(), "scripts/system-deps.sh test installs Debian's opencv-doc"
+    with Pipeline.from_settings(shared) as pipeline:
+        jobs = JobStore(pipeline.store.engine)
+        logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+        # 0.6 s: the slow file needs twice that even on an idle machine, the small clips a quarter of it
+        workers = [_start_worker(shared, path, FIRSTSEEN_MAX_DECODE_S="0.6") for path in logs]
+        queue = queue_for(shared)
+        try:
+            attacks = [jobs.create("check", {"source": str(p), "remember": False})[0].id for p in (bomb, slow)]
+            others = [jobs.create("check", {"source": str(p), "remember": False})[0].id
+                      for p in (media.original, media.other, media.reencode, media.flipped)]
+            for job_id in [*attacks, *others]:
+                queue.enqueue(job_id)
+            started = time.monotonic()
+            while not all(jobs.get(job_id).finished for job_id in [*attacks, *others]):
+                assert time.monotonic() - started < DEADLINE_S, [jobs.get(i).state for i in [*attacks, *others]]
+                assert all(w.poll() is None for w in workers), [p.read_text() for p in logs]
+                time.sleep(0.2)
+            peaks = [_peak_rss_mb(w.pid) for w in workers]
+        finally:
+            queue.stop()
+            for proc in workers:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in workers:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        assert max(peaks) < 500, peaks
+        bomb_job, slow_job = (jobs.get(i) for i in attacks)
+        assert bomb_job.state == "failed" and "over the limit" in (bomb_job.error or ""), bomb_job.error
+        assert slow_job.state == "failed" and "to decode" in (slow_job.error or ""), slow_job.error
+        assert [jobs.get(i).state for i in others] == ["done"] * len(others)
+        both = [_completed(path) for path in logs]
+        assert all(both), "each worker completed checks of its own"
