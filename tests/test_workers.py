@@ -54,6 +54,20 @@ def _start_worker(settings: Settings, log_path: Path, **extra_env: str) -> subpr
         return subprocess.Popen([str(firstseen), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def _stop(queue: RedisQueue, workers: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the queue, then each worker gracefully (killed after 30 s)."""
+    queue.stop()
+    for proc in workers:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in workers:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def _started(log_path: Path) -> list[str]:
     return re.findall(r"running job (\w+)", log_path.read_text(errors="replace"))
 
@@ -98,16 +112,7 @@ def test_killed_worker_loses_no_job_and_every_job_completes_once(shared: Setting
                 assert workers[1].poll() is None, logs[1].read_text()
                 time.sleep(0.2)
         finally:
-            queue.stop()
-            for proc in workers:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            for proc in workers:
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            _stop(queue, workers)
 
         assert [jobs.get(job_id).state for job_id in ids] == ["done"] * len(ids)
         completions = Counter(_completed(logs[0]) + _completed(logs[1]))
@@ -141,6 +146,7 @@ def test_pixel_and_decode_cost_attacks_leave_other_checks_running(shared: Settin
         # 0.6 s: the slow file needs twice that even on an idle machine, the small clips a quarter of it
         workers = [_start_worker(shared, path, FIRSTSEEN_MAX_DECODE_S="0.6") for path in logs]
         queue = queue_for(shared)
+        assert isinstance(queue, RedisQueue)
         try:
             attacks = [jobs.create("check", {"source": str(p), "remember": False})[0].id for p in (bomb, slow)]
             others = [jobs.create("check", {"source": str(p), "remember": False})[0].id
@@ -154,16 +160,7 @@ def test_pixel_and_decode_cost_attacks_leave_other_checks_running(shared: Settin
                 time.sleep(0.2)
             peaks = [_peak_rss_mb(w.pid) for w in workers]
         finally:
-            queue.stop()
-            for proc in workers:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            for proc in workers:
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            _stop(queue, workers)
         assert max(peaks) < 500, peaks
         bomb_job, slow_job = (jobs.get(i) for i in attacks)
         assert bomb_job.state == "failed" and "over the limit" in (bomb_job.error or ""), bomb_job.error

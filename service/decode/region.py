@@ -143,14 +143,20 @@ def _bars(frames: npt.NDArray[np.uint8]) -> Rect:
     return rect
 
 
+def _detail_energy(sub: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Mean absolute Laplacian over time per pixel (the border trimmed): how sharp the picture is there."""
+    lap = np.abs(
+        4 * sub[:, 1:-1, 1:-1] - sub[:, :-2, 1:-1] - sub[:, 2:, 1:-1] - sub[:, 1:-1, :-2] - sub[:, 1:-1, 2:]
+    ).mean(axis=0)
+    return np.asarray(lap, dtype=np.float32)
+
+
 def _content(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
     if len(frames) < 3:
         return None
     sub = frames[:, full.y0 : full.y1, full.x0 : full.x1]
     activity = np.abs(np.diff(sub, axis=0)).mean(axis=0)
-    lap = np.abs(
-        4 * sub[:, 1:-1, 1:-1] - sub[:, :-2, 1:-1] - sub[:, 2:, 1:-1] - sub[:, 1:-1, :-2] - sub[:, 1:-1, 2:]
-    ).mean(axis=0)
+    lap = _detail_energy(sub)
     activity = activity[1:-1, 1:-1]
     a_ref = np.percentile(activity, 90)
     s_ref = np.percentile(lap, 90)
@@ -172,10 +178,7 @@ def _content(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
 
 def _detail(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
     """The box of rows and columns with sharp detail, moving or not (blurred fills have none)."""
-    sub = frames[:, full.y0 : full.y1, full.x0 : full.x1]
-    lap = np.abs(
-        4 * sub[:, 1:-1, 1:-1] - sub[:, :-2, 1:-1] - sub[:, 2:, 1:-1] - sub[:, 1:-1, :-2] - sub[:, 1:-1, 2:]
-    ).mean(axis=0)
+    lap = _detail_energy(frames[:, full.y0 : full.y1, full.x0 : full.x1])
     rows = lap.mean(axis=1)
     if rows.max() < 1.0:
         return None
