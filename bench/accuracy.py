@@ -849,7 +849,7 @@ def chart_real(summary: dict[str, Any], tools: Sequence[str], path: Path) -> Non
         ax.barh(y + (k - (len(series) - 1) / 2) * height, values, height,
                 label=f"{LABEL[tool]} {SPLIT_LABEL[split]}", color=colours.get((tool, split), "#8b949e"))
     ax.set_yticks(y, edits, fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(len(edits) - 0.5, -0.5)
     ax.set_xlim(0, 1)
     ax.set_xlabel("recall (top match is the right source)")
     ax.axvline(REAL_EDIT_FLOOR, color="black", lw=0.6, ls="--")
