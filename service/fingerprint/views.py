@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -61,6 +62,12 @@ FG_MIN_FRAMES = 4
 # head at 3–9, pedestrians at 11–15.
 FG_MIN_STD = 3.0
 FG_PREFIX = "fg_"
+# A new shot starts where the mean absolute change of 16×16 thumbnails between two samples (0.5 s
+# apart) passes this (luma levels): a fixed camera changes it by 1–6 (a waved pamphlet filling the
+# picture by up to 26), a cut between two recordings by 30–60; a fast pan passes it too and gets no
+# foreground (its background is not one picture anyway).
+CUT_SIDE = 16
+SHOT_CUT_LUMA = 30.0
 # name -> (x0, y0, x1, y1) as fractions of the bar-free frame
 WINDOWS: dict[str, tuple[float, float, float, float]] = {
     "top75": (0.0, 0.0, 1.0, 0.75),
@@ -128,11 +135,26 @@ def _frame_views(frame: npt.NDArray[np.uint8], regions: Regions) -> dict[str, np
     return views
 
 
-def _blocks(n: int) -> list[tuple[int, int]]:
-    """Consecutive frame ranges of about FG_BLOCK_FRAMES each."""
-    count = max(1, round(n / FG_BLOCK_FRAMES))
-    edges = np.linspace(0, n, count + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+def _shot_cuts(frames: npt.NDArray[np.uint8]) -> list[int]:
+    """Indices where a new shot starts: the picture changes more between two samples than any camera
+    motion of one shot does (a compilation's cuts), so each shot gets its own background."""
+    if len(frames) < 2:
+        return []
+    small = np.stack([cv2.resize(f, (CUT_SIDE, CUT_SIDE), interpolation=cv2.INTER_AREA) for f in frames])
+    change = np.abs(np.diff(small.astype(np.float32), axis=0)).mean(axis=(1, 2))
+    return [int(i) + 1 for i in np.flatnonzero(change > SHOT_CUT_LUMA)]
+
+
+def _blocks(frames: npt.NDArray[np.uint8]) -> list[tuple[int, int]]:
+    """Consecutive frame ranges of one shot each, split further into about FG_BLOCK_FRAMES."""
+    n = len(frames)
+    edges = [0, *_shot_cuts(frames), n]
+    out: list[tuple[int, int]] = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        count = max(1, round((b - a) / FG_BLOCK_FRAMES))
+        cuts = np.linspace(a, b, count + 1).round().astype(int)
+        out += [(int(x), int(y)) for x, y in zip(cuts[:-1], cuts[1:], strict=True) if y > x]
+    return out
 
 
 def fingerprint_video(
@@ -148,7 +170,7 @@ def fingerprint_video(
     hashes = np.zeros((n, len(FINGERPRINT_VIEWS)), dtype=np.uint64)
     full_area = regions.full.area
     # One block at a time, so the thumbnails of a long video never sit in memory together.
-    for start, stop in _blocks(n):
+    for start, stop in _blocks(video.frames):
         thumbs: npt.NDArray[np.float32] | None = None
         present = np.zeros((stop - start, n_views), dtype=bool)
         for i in range(start, stop):

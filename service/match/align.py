@@ -61,8 +61,11 @@ FG_MIN_SHARE = 0.5
 # still holds the traffic that passes during it. Chosen on the real footage's tuned part.
 FG_CONTRADICT_SHARE = 0.25
 FG_RELIABLE_FRAMES = 16
-# A segment is a static scene when something moves in at most this share of its frames, on both sides.
+# A segment is a static scene when something moves in at most this share of its frames, on both sides;
+# with nothing moving only the place is compared, so its frames must match within STATIC_MAX_HAMMING
+# bits on average (a re-encoded static scene sits at 0–6; an unrelated still table or wall at 10–14).
 STATIC_SHARE = 0.25
+STATIC_MAX_HAMMING = 8.0
 # A matched part shorter than this (s) cannot be pinned on a time line: the report says so.
 SHORT_MATCH_S = 4.0
 
@@ -191,7 +194,7 @@ def align_item(
             density = len(run) / max(1, int(span.sum()))
             if len(run) < MIN_SEGMENT_FRAMES or density < MIN_DENSITY:
                 continue
-            judged = _judge(run, qf, qv, af, av, every, speed, offset, query_fg, archive_fg, archive_times)
+            judged = _judge(run, qf, qv, af, av, dist, every, speed, offset, query_fg, archive_fg, archive_times)
             if judged is None:
                 continue
             found_any = True
@@ -249,7 +252,7 @@ def align_item(
 
 
 def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArray[np.int64],
-           af: npt.NDArray[np.int64], av: npt.NDArray[np.int64],
+           af: npt.NDArray[np.int64], av: npt.NDArray[np.int64], dist: npt.NDArray[np.int64],
            every: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64],
                         npt.NDArray[np.int64]],
            speed: float, offset: float, query_fg: npt.NDArray[np.uint64],
@@ -261,7 +264,7 @@ def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArra
     2. Nothing moves on either side: a static scene, matched on the place alone, said so.
     3. Otherwise the appearance must be specific to these moments (temporal specificity),
        which needs an archive long enough to have other moments, and what moves must not
-       clearly disagree.
+       clearly disagree, nor move on one side only.
 
     An archive item stored without foreground hashes (``archive_fg`` None: fingerprinted
     before they existed) is judged by temporal specificity alone, as it was then.
@@ -276,13 +279,17 @@ def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArra
     if fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree >= max(MIN_SEGMENT_FRAMES, FG_MIN_SHARE * fg.both_moving):
         return "moving_content", fg
     if fg.query_moving <= STATIC_SHARE * n and fg.archive_moving <= STATIC_SHARE * n:
-        return "static_scene", fg
+        # Nothing moves: only the place can match, so it must match closely (a static table is not a bridge).
+        return ("static_scene", fg) if float(dist[run].mean()) <= STATIC_MAX_HAMMING else None
+    reliable = min(len(query_fg), len(archive_fg)) >= FG_RELIABLE_FRAMES
+    moving_share = (fg.query_moving / n, fg.archive_moving / n)
+    if reliable and min(moving_share) <= STATIC_SHARE and max(moving_share) >= FG_MIN_SHARE:
+        return None  # something moves on one side only: another moment (or another place) that looks alike
     if np.ptp(archive_times) <= 2 * OFF_LINE_S * max(1.0, speed):
         return None  # no other moment to be more specific than: only the foreground could tell
     specific = _specific_frames(run, qf, every, speed, offset)
     if specific < MIN_SEGMENT_FRAMES or specific / n < MIN_SPECIFIC_SHARE:
         return None
-    reliable = min(len(query_fg), len(archive_fg)) >= FG_RELIABLE_FRAMES
     if reliable and fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree < FG_CONTRADICT_SHARE * fg.both_moving:
         return None
     return "appearance", fg
