@@ -271,10 +271,7 @@ def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArra
     """
     n = len(run)
     if archive_fg is None:
-        specific = _specific_frames(run, qf, every, speed, offset)
-        if specific < MIN_SEGMENT_FRAMES or specific / n < MIN_SPECIFIC_SHARE:
-            return None
-        return "appearance", ForegroundAgreement(0, 0, 0, 0)
+        return ("appearance", ForegroundAgreement(0, 0, 0, 0)) if _specific(run, qf, every, speed, offset) else None
     fg = foreground_agreement(qf[run], qv[run], af[run], av[run], query_fg, archive_fg)
     if fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree >= max(MIN_SEGMENT_FRAMES, FG_MIN_SHARE * fg.both_moving):
         return "moving_content", fg
@@ -287,12 +284,20 @@ def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArra
         return None  # something moves on one side only: another moment (or another place) that looks alike
     if np.ptp(archive_times) <= 2 * OFF_LINE_S * max(1.0, speed):
         return None  # no other moment to be more specific than: only the foreground could tell
-    specific = _specific_frames(run, qf, every, speed, offset)
-    if specific < MIN_SEGMENT_FRAMES or specific / n < MIN_SPECIFIC_SHARE:
+    if not _specific(run, qf, every, speed, offset):
         return None
     if reliable and fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree < FG_CONTRADICT_SHARE * fg.both_moving:
         return None
     return "appearance", fg
+
+
+def _specific(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64],
+              every: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64],
+                           npt.NDArray[np.int64]],
+              speed: float, offset: float) -> bool:
+    """Temporal specificity of a segment: at least MIN_SEGMENT_FRAMES and MIN_SPECIFIC_SHARE of its frames."""
+    specific = _specific_frames(run, qf, every, speed, offset)
+    return specific >= MIN_SEGMENT_FRAMES and specific / len(run) >= MIN_SPECIFIC_SHARE
 
 
 def _specific_frames(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64],
