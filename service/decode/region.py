@@ -143,6 +143,16 @@ def _bars(frames: npt.NDArray[np.uint8]) -> Rect:
     return rect
 
 
+def _inner_box(full: Rect, r: tuple[int, int], c: tuple[int, int]) -> Rect | None:
+    """The box of row span ``r`` and column span ``c`` (of the Laplacian's trimmed grid) inside ``full``,
+    when it trims ``full`` clearly and keeps at least a quarter of each side."""
+    rect = Rect(full.x0 + c[0] + 1, full.y0 + r[0] + 1, full.x0 + c[1] + 1, full.y0 + r[1] + 1)
+    trimmed = (full.w - rect.w) / full.w >= MIN_TRIM or (full.h - rect.h) / full.h >= MIN_TRIM
+    if not trimmed or rect.w < 0.25 * full.w or rect.h < 0.25 * full.h:
+        return None
+    return rect
+
+
 def _detail_energy(sub: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """Mean absolute Laplacian over time per pixel (the border trimmed): how sharp the picture is there."""
     lap = np.abs(
@@ -169,11 +179,7 @@ def _content(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
     c = _span(cols >= 0.3 * cols.max())
     if r is None or c is None:
         return None
-    rect = Rect(full.x0 + c[0] + 1, full.y0 + r[0] + 1, full.x0 + c[1] + 1, full.y0 + r[1] + 1)
-    trimmed = (full.w - rect.w) / full.w >= MIN_TRIM or (full.h - rect.h) / full.h >= MIN_TRIM
-    if not trimmed or rect.w < 0.25 * full.w or rect.h < 0.25 * full.h:
-        return None
-    return rect
+    return _inner_box(full, r, c)
 
 
 def _detail(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
@@ -189,11 +195,7 @@ def _detail(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
     c = _span(cols >= DETAIL_SHARE * cols.max())
     if c is None:
         return None
-    rect = Rect(full.x0 + c[0] + 1, full.y0 + r[0] + 1, full.x0 + c[1] + 1, full.y0 + r[1] + 1)
-    trimmed = (full.w - rect.w) / full.w >= MIN_TRIM or (full.h - rect.h) / full.h >= MIN_TRIM
-    if not trimmed or rect.w < 0.25 * full.w or rect.h < 0.25 * full.h:
-        return None
-    return rect
+    return _inner_box(full, r, c)
 
 
 def _boundaries(sub: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
