@@ -164,12 +164,18 @@ def test_prune_never_removes_media_of_archived_items(cli: Any, web_server: Loopb
     assert kept_copy.is_file() and _files(legacy) and _files(orphan)
 
 
-def test_serve_prunes_on_its_timer(tmp_path: Path, media: Media) -> None:
-    home = tmp_path / "home"
-    stale = home / "cache" / "downloads" / ("0" * 32)
+def _stale_download(home: Path, media: Media, key: str) -> Path:
+    """A cached download a minute older than the cache is kept."""
+    stale = home / "cache" / "downloads" / key
     stale.mkdir(parents=True)
     shutil.copy(media.original, stale / "media.mp4")
     _age(stale, DAY_S + 60)
+    return stale
+
+
+def test_serve_prunes_on_its_timer(tmp_path: Path, media: Media) -> None:
+    home = tmp_path / "home"
+    stale = _stale_download(home, media, "0" * 32)
     with database_for_test() as db, serve(home, db, prune_every_s=0.2):
         deadline = time.monotonic() + 20
         while stale.exists():
@@ -180,10 +186,7 @@ def test_serve_prunes_on_its_timer(tmp_path: Path, media: Media) -> None:
 @pytest.mark.redis
 def test_worker_prunes_on_its_timer(tmp_path: Path, media: Media) -> None:
     home = tmp_path / "home"
-    stale = home / "cache" / "downloads" / ("1" * 32)
-    stale.mkdir(parents=True)
-    shutil.copy(media.original, stale / "media.mp4")
-    _age(stale, DAY_S + 60)
+    stale = _stale_download(home, media, "1" * 32)
     env = {**os.environ, "FIRSTSEEN_HOME": str(home), "FIRSTSEEN_PRUNE_EVERY_S": "0.2",
            "FIRSTSEEN_REDIS_URL": os.environ.get("FIRSTSEEN_TEST_REDIS", "redis://127.0.0.1:6379/0"),
            "FIRSTSEEN_REDIS_NAMESPACE": f"fs-test-{uuid.uuid4().hex[:10]}"}
