@@ -53,6 +53,11 @@ BOUNDARY_GAP = 2
 # share of each side of a rectangle such lines must cover.
 FRAME_EDGE = 12.0
 INSET_SIDE_COVER = 0.75
+INSET_WEAK_SIDE = 0.3
+# A frame nested in another, keeping this share of its area and NESTED_COVER of its line coverage,
+# is the footage's own frame (see ``_innermost``).
+NESTED_AREA = 0.6
+NESTED_COVER = 0.9
 # Share of its bounding box a coherent moving area must fill to be an inset
 # (a rectangle, not the irregular patch a moving object leaves).
 INSET_FILL = 0.7
@@ -130,7 +135,7 @@ def _span(mask: npt.NDArray[np.bool_]) -> tuple[int, int] | None:
     return int(idx[0]), int(idx[-1]) + 1
 
 
-def _bars(frames: npt.NDArray[np.uint8]) -> Rect:
+def _bars(frames: npt.NDArray[np.uint8] | npt.NDArray[np.float32]) -> Rect:
     h, w = frames.shape[1:]
     tmax = frames.max(axis=0)
     rows = _span(np.percentile(tmax, 90, axis=1) > BAR_MAX_LUMA)
@@ -421,7 +426,6 @@ def _framed_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float
     hedge = (np.abs(gy.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gy.mean(axis=0)) >= gy.std(axis=0))
     vlines = sorted(_lines(vedge, int(0.15 * h), 12))
     hlines = sorted(_lines(hedge.T, int(0.15 * w), 12))
-    moving = sub.std(axis=0) > ACTIVE_STD
     found: list[tuple[float, Rect]] = []
     for i, xa in enumerate(vlines):
         for xb in vlines[i + 1 :]:
@@ -431,16 +435,48 @@ def _framed_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float
                 for yb in hlines[j + 1 :]:
                     if yb - ya < 0.2 * h:
                         continue
-                    cover = min(vedge[ya:yb, xa].mean(), vedge[ya:yb, xb].mean(),
-                                hedge[ya, xa:xb].mean(), hedge[yb, xa:xb].mean())
-                    if cover < INSET_SIDE_COVER:
+                    sides = sorted((vedge[ya:yb, xa].mean(), vedge[ya:yb, xb].mean(),
+                                    hedge[ya, xa:xb].mean(), hedge[yb, xa:xb].mean()))
+                    # Three sides outlined; the fourth may fade where the footage meets a background
+                    # of its own tone (a white frame under a white sky).
+                    if sides[1] < INSET_SIDE_COVER or sides[0] < INSET_WEAK_SIDE:
                         continue
+                    cover = float(np.mean(sides))
                     # Inside the frame line: skip the line's own (blended) pixels.
                     rect = Rect(full.x0 + xa + 2, full.y0 + ya + 2, full.x0 + xb, full.y0 + yb)
-                    if rect.area > 0.85 * full.area or moving[ya + 2 : yb, xa + 2 : xb].mean() < 0.6:
+                    if rect.area > 0.85 * full.area:
                         continue
                     found.append((float(cover) * rect.area, rect))
-    return found
+    return _innermost(found)
+
+
+def _innermost(found: list[tuple[float, Rect]]) -> list[tuple[float, Rect]]:
+    """Each framed rectangle preceded by the best-outlined frame nested in it.
+
+    A screen recording's player is several frames in one (the window with its title bar, the
+    video area in it), and the footage's own frame is the one outlined most completely; a line
+    that only passes by (the title bar's edge) leaves gaps. Nested frames keep NESTED_AREA of the
+    area; among those whose lines cover at least NESTED_COVER of the outer's, the most complete
+    outline wins, the smallest on a tie.
+    """
+    found = sorted(found, key=lambda item: -item[0])
+    out: list[tuple[float, Rect]] = []
+    for score, rect in found:
+        cover = score / rect.area
+        family = [(round(s / r.area, 2), -r.area, r) for s, r in found
+                  if r.x0 >= rect.x0 and r.y0 >= rect.y0 and r.x1 <= rect.x1 and r.y1 <= rect.y1
+                  and r.area >= NESTED_AREA * rect.area and s / r.area >= NESTED_COVER * cover]
+        best = max(family, key=lambda item: (item[0], item[1]))[2]
+        if best != rect:
+            out.append((score, best))
+        out.append((score, rect))
+    return out
+
+
+def _trim_bars(frames: npt.NDArray[np.float32], rect: Rect) -> Rect:
+    """``rect`` without the black bars inside it (a 4:3 video pillarboxed in a player window)."""
+    inner = _bars(frames[:, rect.y0 : rect.y1, rect.x0 : rect.x1])
+    return Rect(rect.x0 + inner.x0, rect.y0 + inner.y0, rect.x0 + inner.x1, rect.y0 + inner.y1)
 
 
 def _insets(
@@ -454,7 +490,8 @@ def _insets(
     found += _motion_insets(every, full)
     found += sorted(_coherent_insets(sub, full), key=lambda item: -item[0])
     picked: list[Rect] = []
-    for _, rect in found:
+    for _, candidate in found:
+        rect = _trim_bars(frames, candidate)
         if all(rect.iou(p) < 0.7 for p in picked):
             picked.append(rect)
         if len(picked) >= max_insets:
