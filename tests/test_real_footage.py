@@ -4,9 +4,10 @@ OpenCV's ``vtest.avi`` (Debian's ``opencv-doc``, installed by ``scripts/system-d
 camera over a campus walkway, 79.5 s at 768×576: people walk one by one past a background that never
 changes, so every frame looks like every other one to a frame hash. Its first 30 s are archived; the
 checks are the identical file, a long excerpt, a 70% crop, a 9:16 repost over a blurred fill, a caption
-bar and 1.25× speed, and the same camera 40 s later (other people), long and short, which must match
-nothing. A 3 s clip is archived too: its re-encode must match it, a 3 s clip of the same camera 6 s later
-must not. ``tree.avi`` (the same package) is a static scene: a match on it must say so.
+bar, 1.25× speed, a screen recording in a player window and a framed 40% inset, and the same camera
+40 s later (other people), long and short, which must match nothing. A 3 s clip is archived too: its
+re-encode must match it, a 3 s clip of the same camera 6 s later must not. ``tree.avi`` (the same
+package) is a static scene: a match on it must say so.
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ EDITS = {
     "caption": ("-i", "{src}", "-vf", "drawbox=x=0:y=ih*0.8:w=iw:h=ih*0.2:color=black@0.8:t=fill,"
                 "drawbox=x=iw*0.1:y=ih*0.85:w=iw*0.6:h=ih*0.08:color=white:t=fill", *X264),
     "speed_1.25": ("-i", "{src}", "-vf", "setpts=PTS/1.25", *X264),
+    # Played in a desktop player: a 4:3 picture pillarboxed in a 16:9 video area, under a title bar,
+    # beside a list of related videos, above a caption, on a light page (the window's chrome is static).
+    "screen_recording": ("-i", "{src}", "-filter_complex",
+                         "[0:v]scale=800:450:force_original_aspect_ratio=decrease,pad=800:450:(ow-iw)/2:(oh-ih)/2,"
+                         "pad=1280:720:300:110:color=0xE8E8E8,drawbox=x=0:y=0:w=iw:h=60:color=0x333333:t=fill,"
+                         "drawbox=x=0:y=60:w=260:h=660:color=0xD8D4D0:t=fill,"
+                         "drawbox=x=300:y=585:w=520:h=28:color=0x202020:t=fill", *X264),
+    # A 40% inset with a thin white frame over other moving footage (a reaction video, a broadcast).
+    "pip40": ("-f", "lavfi", "-i", "life=s=960x540:mold=10:r=25:ratio=0.5:death_color=#3a5f3a:life_color=#a0c0a0",
+              "-i", "{src}", "-filter_complex",
+              "[1:v]scale=384:-2,pad=iw+6:ih+6:3:3:white[fg];[0:v][fg]overlay=x=W-w-W*0.04:y=H-h-H*0.06:shortest=1",
+              *X264),
 }
 
 
@@ -100,7 +113,7 @@ def test_long_excerpt_of_fixed_camera_is_placed_in_time(pipeline: Pipeline, clip
     assert seg.query_end - seg.query_start >= 15.0
 
 
-@pytest.mark.parametrize("edit", ["crop70", "vertical_9x16", "caption", "speed_1.25"])
+@pytest.mark.parametrize("edit", ["crop70", "vertical_9x16", "caption", "speed_1.25", "screen_recording", "pip40"])
 def test_common_repost_edits_of_fixed_camera_are_found(pipeline: Pipeline, clips: dict[str, Path],
                                                        edit: str) -> None:
     report = pipeline.check(str(clips[edit]), Claims(date="2024-05-01"))
