@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 import service.archive.sources  # noqa: F401  (their tables join the shared metadata)
 import service.auth  # noqa: F401
 import service.jobs  # noqa: F401
+import service.reviews  # noqa: F401
 from service.archive.schema import FIRST, HEAD, alembic_config, migrate
 from service.archive.store import ArchiveStore, create_db_engine, metadata
 from service.settings import Settings

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from service.auth import ApiKey, KeyStore, RateLimiter
-from service.dates import parse_date
+from service.dates import parse_claimed_date, parse_date
 from service.errors import BadInput, FetchRefused, QuotaExceeded, TooLarge
 from service.jobs import Job, JobQueue, JobStore
 from service.models import ArchiveMetadata, Claims
@@ -90,7 +90,7 @@ def _check_date(text: str | None, what: str) -> str | None:
     if text is None or not text.strip():
         return None
     try:
-        parse_date(text)
+        parse_claimed_date(text) if what == "claimed_date" else parse_date(text)
     except BadInput as exc:
         raise BadInput(f"{what}: {exc}") from None
     return text.strip()
