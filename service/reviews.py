@@ -246,7 +246,7 @@ def claim_review(report: dict[str, Any], details: ReviewDetails, publisher: Publ
     if rating is None:
         return None
     value, words = rating
-    claim: dict[str, Any] = {"@type": "Claim", "appearance": [_appearance(report, details)]}
+    claim: dict[str, Any] = {"@type": "Claim", "appearance": _appearance(report, details)}
     if details.claim_author:
         claim["author"] = {"@type": "Person", "name": details.claim_author}
     if details.claim_date:
