@@ -246,7 +246,7 @@ class ArchiveExtent:
         return f"{self.items} item{'' if self.items == 1 else 's'}, {hours} of footage{newest}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"items": self.items, "hours": round(self.hours, 2), "newest": self.newest, "text": self.text}
+        return {"items": self.items, "hours": round(self.hours, 4), "newest": self.newest, "text": self.text}
 
 
 @dataclass(frozen=True)

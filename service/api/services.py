@@ -169,9 +169,9 @@ def submit_check(services: Services, key: ApiKey, *, url: str | None = None, upl
     try:
         if (url is None) == (upload is None):
             raise BadInput("give either a link (url) or a file, not both or neither")
-        source = str(upload) if upload is not None else check_link(url or "", services.settings)
         claims = Claims(date=_check_date(claimed_date, "claimed_date"), location=_clean(claimed_location),
-                        event=_clean(claimed_event))
+                        event=_clean(claimed_event))  # a bad or future date: refused before the link is looked up
+        source = str(upload) if upload is not None else check_link(url or "", services.settings)
         payload = {"source": source, "claims": asdict(claims), "remember": remember, "actor": key.actor,
                    "upload": upload is not None}
         job, created = _submit(services, "check", payload, key, idempotency)

@@ -48,9 +48,9 @@ def footage_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         recorded = [c for c in (item.get("event"), item.get("location")) if c]
         rows.append({
             "id": item["id"], "this_check": False, "title": item.get("title") or f"archive item {item['id']}",
-            "date": item.get("published"),
+            "date": item.get("published") or item.get("claimed_date"),
             "date_origin": origin_words(item.get("date_origin"), item.get("platform")) if item.get("published")
-            else None,
+            else "the date it claims" if item.get("claimed_date") else None,
             "claim": ", ".join(claim), "recorded": ", ".join(recorded), "kind": item["kind"],
         })
     claims = report.get("claims") or {}
