@@ -76,37 +76,36 @@ CLAIMS = [  # (clip, claimed date, claimed place): three uploads of one footage,
 
 def test_three_uploads_keep_their_own_claims_on_one_footage_timeline(cli, home: Path, database_url: str | None,
                                                                      media: Media, tmp_path: Path) -> None:
-    with serve(home, database_url) as live:
-        with live.client("editor") as ed:
-            r = ed.post("/api/v1/archive", params={"wait": 60},
-                        files={"file": ("original.mp4", media.original.read_bytes())},
-                        data={"title": "Convoy ambush", "published": "2018-03-01", "location": "Idlib"})
-            assert r.status_code == 201, r.text
-            original = r.json()["result"]["id"]
-            # a claim still to come is refused by the API as well, with the JSON error body
-            future = ed.post("/api/v1/checks", json={"url": "https://example.org/v.mp4", "claimed_date": "2031-01-01"})
-            assert future.status_code == 400 and future.json()["error"]["code"] == "bad_input"
-            assert "in the future" in future.json()["error"]["message"]
-            checks = []
-            for clip, date, place in CLAIMS:
-                r = ed.post("/api/v1/checks", files={"file": (f"{clip}.mp4", getattr(media, clip).read_bytes())},
-                            data={"claimed_date": date, "claimed_location": place, "remember": "true"})
-                assert r.status_code == 202, r.text
-                done = live.wait_job(ed, r.json()["status_url"])
-                assert done["status"] == "done" and done["report"]["verdict"] == "recycled", done
-                checks.append(done)
-            last = checks[-1]
+    with serve(home, database_url) as live, live.client("editor") as ed:
+        r = ed.post("/api/v1/archive", params={"wait": 60},
+                    files={"file": ("original.mp4", media.original.read_bytes())},
+                    data={"title": "Convoy ambush", "published": "2018-03-01", "location": "Idlib"})
+        assert r.status_code == 201, r.text
+        original = r.json()["result"]["id"]
+        # a claim still to come is refused by the API as well, with the JSON error body
+        future = ed.post("/api/v1/checks", json={"url": "https://example.org/v.mp4", "claimed_date": "2031-01-01"})
+        assert future.status_code == 400 and future.json()["error"]["code"] == "bad_input"
+        assert "in the future" in future.json()["error"]["message"]
+        checks = []
+        for clip, date, place in CLAIMS:
+            r = ed.post("/api/v1/checks", files={"file": (f"{clip}.mp4", getattr(media, clip).read_bytes())},
+                        data={"claimed_date": date, "claimed_location": place, "remember": "true"})
+            assert r.status_code == 202, r.text
+            done = live.wait_job(ed, r.json()["status_url"])
+            assert done["status"] == "done" and done["report"]["verdict"] == "recycled", done
+            checks.append(done)
+        last = checks[-1]
 
-            # API: the last check's footage holds the curated original and both earlier uploads with their claims
-            footage = {u["id"]: u for u in last["report"]["footage"]}
-            assert footage[original]["location"] == "Idlib" and footage[original]["claimed_location"] is None
-            earlier = [footage[c["report"]["remembered_id"]] for c in checks[:2]]
-            assert [(u["claimed_date"], u["claimed_location"], u["location"]) for u in earlier] == [
-                ("2020-01-15", "Kyiv", None), ("2021-03-11", "Kharkiv", None)]
+        # API: the last check's footage holds the curated original and both earlier uploads with their claims
+        footage = {u["id"]: u for u in last["report"]["footage"]}
+        assert footage[original]["location"] == "Idlib" and footage[original]["claimed_location"] is None
+        earlier = [footage[c["report"]["remembered_id"]] for c in checks[:2]]
+        assert [(u["claimed_date"], u["claimed_location"], u["location"]) for u in earlier] == [
+            ("2020-01-15", "Kyiv", None), ("2021-03-11", "Kharkiv", None)]
 
-            # web: every upload in one table, each with its claim and where its date came from
-            web_login(ed, live.keys["editor"])
-            page = ed.get(f"/checks/{last['id']}").text
+        # web: every upload in one table, each with its claim and where its date came from
+        web_login(ed, live.keys["editor"])
+        page = ed.get(f"/checks/{last['id']}").text
     rows = re.findall(r'<tr class="upload[^"]*"[^>]*>(.*?)</tr>', page, flags=re.S)
     cells = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
              for row in rows]
