@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import sqlite3
+import tempfile
 import threading
 import unicodedata
 import uuid
@@ -115,7 +116,7 @@ def _data_dir() -> Path:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
     return Path(base) / "firstseen"
 
 
@@ -137,7 +138,14 @@ class Gazetteer:
         if conn is None:
             with self._lock:
                 if not self.path.is_file():
-                    self._build()
+                    try:
+                        self._build()
+                    except OSError as exc:  # no writable cache directory: the temporary one
+                        fallback = Path(tempfile.gettempdir()) / "firstseen" / self.path.name
+                        log.warning("cannot write %s (%s); using %s", self.path, exc, fallback)
+                        self.path = fallback
+                        if not self.path.is_file():
+                            self._build()
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
             self._local.conn = conn
         return conn

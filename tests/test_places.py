@@ -67,3 +67,12 @@ def test_the_cities_file_is_indexed_once_then_only_opened(tmp_path: Path) -> Non
     assert [p.country_code for p in again.resolve("Bruxelles")] == ["BE"]
     assert path.stat().st_mtime_ns == built  # read, not rebuilt
     assert default_gazetteer() is default_gazetteer()
+
+
+def test_an_unwritable_cache_directory_falls_back_to_the_temporary_one(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory would go")
+    gazetteer = Gazetteer(blocked / "gazetteer-fallback-test.sqlite3")
+    assert [p.name for p in gazetteer.resolve("Bruxelles")] == ["Brussels"]
+    assert gazetteer.path.parent.name == "firstseen" and gazetteer.path.is_file()
+    gazetteer.path.unlink()
