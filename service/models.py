@@ -242,8 +242,14 @@ class ArchiveExtent:
         if not self.items:
             return "the archive is empty"
         newest = f", the newest added {self.newest}" if self.newest else ""
-        hours = f"{self.hours:.1f} hours" if self.hours >= 1 else f"{self.hours * 60:.0f} minutes"
-        return f"{self.items} item{'' if self.items == 1 else 's'}, {hours} of footage{newest}"
+        seconds = round(self.hours * 3600)
+        if self.hours >= 1:
+            length = f"{self.hours:.1f} hours"
+        elif seconds >= 60:
+            length = f"{seconds // 60} minute{'' if seconds // 60 == 1 else 's'}"
+        else:
+            length = f"{seconds} second{'' if seconds == 1 else 's'}"
+        return f"{self.items:,} item{'' if self.items == 1 else 's'}, {length} of footage{newest}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"items": self.items, "hours": round(self.hours, 4), "newest": self.newest, "text": self.text}

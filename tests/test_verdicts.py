@@ -49,7 +49,7 @@ def test_a_miss_says_not_in_our_archive_and_how_much_was_searched(cli, media: Me
     assert miss["verdict"] == "no_prior_match"
     assert miss["searched"]["items"] == 1 and 0 < miss["searched"]["hours"] < 0.01
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", miss["searched"]["newest"])
-    assert miss["explanation"].startswith("Not in our archive: nothing in it (1 item, 0 minutes of footage, the "
+    assert miss["explanation"].startswith("Not in our archive: nothing in it (1 item, 12 seconds of footage, the "
                                           f"newest added {miss['searched']['newest']}) shows this footage.")
     assert "does not make the footage new" in miss["explanation"]
 
