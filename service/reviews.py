@@ -239,8 +239,7 @@ def original_context(report: dict[str, Any], details: ReviewDetails) -> str | No
     return ", ".join(bits) + "."
 
 
-def claim_review(report: dict[str, Any], details: ReviewDetails, publisher: Publisher,
-                 today: dt.date | None = None) -> dict[str, Any] | None:
+def claim_review(report: dict[str, Any], details: ReviewDetails, publisher: Publisher) -> dict[str, Any] | None:
     """schema.org ClaimReview for the check, or None when the check cannot rate the claim (``rating_for``)."""
     rating = rating_for(report["verdict"], details)
     if rating is None:
@@ -256,7 +255,7 @@ def claim_review(report: dict[str, Any], details: ReviewDetails, publisher: Publ
     review: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
-        "datePublished": (today or dt.datetime.now(dt.UTC).date()).isoformat(),
+        "datePublished": report["checked_at"][:10],  # the day of the review: stable, whenever it is copied
         "claimReviewed": details.claim_text or _draft_claim(report),
         "author": publisher.author(),
         "reviewBody": report["explanation"],
@@ -279,8 +278,7 @@ def _authenticity(value: int) -> str | None:
     return None
 
 
-def media_review(report: dict[str, Any], details: ReviewDetails, publisher: Publisher,
-                 today: dt.date | None = None) -> dict[str, Any] | None:
+def media_review(report: dict[str, Any], details: ReviewDetails, publisher: Publisher) -> dict[str, Any] | None:
     """schema.org MediaReview of the checked video, or None when there is no rating or no category for it."""
     rating = rating_for(report["verdict"], details)
     if rating is None:
@@ -294,7 +292,7 @@ def media_review(report: dict[str, Any], details: ReviewDetails, publisher: Publ
     review: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "MediaReview",
-        "datePublished": (today or dt.datetime.now(dt.UTC).date()).isoformat(),
+        "datePublished": report["checked_at"][:10],  # the day of the review: stable, whenever it is copied
         "author": publisher.author(),
         "mediaAuthenticityCategory": category,
         "itemReviewed": item,
