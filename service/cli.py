@@ -111,8 +111,9 @@ def _published(item: ArchiveItem, unknown: str = "?") -> str:
     return _plain(item.published) + (" (page claim)" if claimed else "")
 
 
+# A miss is no all-clear: neutral, never green.
 VERDICT_STYLE = {"recycled": "bold white on red", "misattributed": "bold white on dark_orange",
-                 "seen_before": "bold black on yellow", "no_prior_match": "bold white on green"}
+                 "seen_before": "bold black on yellow", "no_prior_match": "bold black on white"}
 
 
 def _print_report(report: Report) -> None:
@@ -144,11 +145,11 @@ def check(
     evidence: Annotated[Path | None, typer.Option(help="Write side-by-side frames into this folder.")] = None,
 ) -> None:
     """Check whether a video's footage is already in the archive."""
-    from service.dates import parse_date
+    from service.dates import parse_claimed_date
 
     def run() -> Report:
         if claimed_date:
-            parse_date(claimed_date)  # fail before downloading anything
+            parse_claimed_date(claimed_date)  # fail before downloading anything (a bad or future date)
         pipeline = _pipeline()
         with _progress(not as_json, "checking") as progress:
             report: Report = pipeline.check(source, Claims(claimed_date, claimed_location, claimed_event),
@@ -365,7 +366,7 @@ def footage_show(
             for (a, b), segs in shares.items() if a == m.id
         )
         table.add_row(str(m.id), _published(m), m.kind, _plain(m.uploader or m.platform or ""),
-                      _plain(m.location or m.event or ""), shared)
+                      _plain(m.claimed_location or m.claimed_event or m.location or m.event or ""), shared)
     out.print(table)
     if png is not None:
         out.print(f"timeline written to {png}")

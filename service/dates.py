@@ -37,6 +37,7 @@ __all__ = [
     "KnownDate",
     "fetched_date_origin",
     "origin_words",
+    "parse_claimed_date",
     "parse_date",
 ]
 
@@ -125,6 +126,19 @@ def parse_date(text: str) -> KnownDate:
     except ValueError:
         pass
     raise BadInput(f"cannot read date {text!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+def parse_claimed_date(text: str, today: dt.date | None = None) -> KnownDate:
+    """A date someone claims footage shows: as ``parse_date``, and refused when it is still to come.
+
+    A claim "2031-05-01" cannot be true of footage that exists today; taken as given it would
+    make every archived copy "years before the claimed date". Today is the UTC day.
+    """
+    known = parse_date(text)
+    today = today or dt.datetime.now(dt.UTC).date()
+    if known.earliest > today:
+        raise BadInput(f"claimed date {text.strip()!r} is in the future (today is {today.isoformat()} UTC)")
+    return known
 
 
 def _on_host(url: str | None, hosts: tuple[str, ...]) -> bool:

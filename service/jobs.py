@@ -38,7 +38,6 @@ from sqlalchemy.engine import Engine
 from service.archive.schema import migrate
 from service.archive.store import metadata
 from service.errors import BadInput, Conflict, FirstseenError, NotFound, QuotaExceeded, TooLarge
-from service.markup import http_link
 from service.models import ArchiveItem, ArchiveMetadata, Claims, Segment
 from service.settings import Settings
 
@@ -49,7 +48,6 @@ __all__ = [
     "JobQueue",
     "JobState",
     "JobStore",
-    "claim_review",
     "error_code",
     "unremembered_check",
     "upload_folder",
@@ -514,53 +512,3 @@ def timeline_png_for(pipeline: Any, job: Job) -> bytes:
         entries = sorted([*entries, checked], key=lambda e: e.day)
     return render_timeline_png(entries)
 
-
-RATINGS = {  # verdict → (ratingValue on 1..5, plain words)
-    "recycled": (1, "Old footage: online before the claimed date"),
-    "misattributed": (2, "Misattributed: recorded at another place or event"),
-    "seen_before": (3, "Seen before: matches earlier uploads"),
-    "no_prior_match": (3, "No earlier copy found in the archive"),
-}
-
-
-def claim_review(job: Job, url: str, publisher: str = "firstseen") -> dict[str, Any]:
-    """The check as schema.org ClaimReview JSON-LD, the markup fact-checkers publish with.
-
-    Its text comes from users and fetched pages: serialise it with ``service.markup.json_for_html``.
-    """
-    report = _check_report(job)
-    source, claims, earliest = report["source"], report["claims"], report["earliest"]
-    subject = f"Video “{source['title']}”" if source.get("title") else "This video"
-    if any(claims.get(k) for k in ("event", "location", "date")):
-        claim_text = (f"{subject} shows {claims.get('event') or 'events'}"
-                      + (f" in {claims['location']}" if claims.get("location") else "")
-                      + (f" on {claims['date']}" if claims.get("date") else ""))
-    else:
-        claim_text = f"{subject} shows new footage"
-    value, words = RATINGS[report["verdict"]]
-    appearance: dict[str, Any] = {"@type": "VideoObject", "name": source.get("title") or source["input"]}
-    if page := http_link(source.get("webpage_url")) or http_link(source["input"]):  # never javascript: & co
-        appearance["url"] = page
-    review: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "ClaimReview",
-        "url": url,
-        "datePublished": report["checked_at"][:10],
-        "claimReviewed": claim_text,
-        "author": {"@type": "Organization", "name": publisher},
-        "reviewBody": report["explanation"],
-        "reviewRating": {"@type": "Rating", "ratingValue": value, "bestRating": 5, "worstRating": 1,
-                         "alternateName": words},
-        "itemReviewed": {"@type": "Claim", "appearance": appearance},
-    }
-    if claims.get("date"):
-        review["itemReviewed"]["datePublished"] = claims["date"]
-    if earliest:
-        first: dict[str, Any] = {"@type": "VideoObject", "name": earliest.get("title") or f"archive item "
-                                 f"{earliest['archive_id']}"}
-        if http_link(earliest.get("source_url")):
-            first["url"] = earliest["source_url"]
-        if earliest.get("published") and earliest.get("date_origin") != "claimed":  # a page's claim is no fact
-            first["uploadDate"] = earliest["published"]
-        review["itemReviewed"]["firstAppearance"] = first
-    return review

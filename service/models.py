@@ -20,6 +20,7 @@ from service.errors import BadInput
 from service.markup import is_http_url
 
 __all__ = [
+    "ArchiveExtent",
     "ArchiveItem",
     "ArchiveMetadata",
     "Claims",
@@ -109,6 +110,10 @@ class ArchiveItem:
     footage_id: int | None = None
     # Who says ``published`` (service.dates.DateOrigin): curated, platform, source or claimed; None undated.
     date_origin: str | None = None
+    # What this upload itself claimed (a remembered check's claims): never provenance.
+    claimed_date: str | None = None
+    claimed_location: str | None = None
+    claimed_event: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -225,6 +230,32 @@ class Match:
 
 
 @dataclass(frozen=True)
+class ArchiveExtent:
+    """What a check searched: so "not in our archive" says how much archive that is."""
+
+    items: int
+    hours: float  # footage duration, summed over the items
+    newest: str | None  # when the newest item was added (ISO date), None for an empty archive
+
+    @property
+    def text(self) -> str:
+        if not self.items:
+            return "the archive is empty"
+        newest = f", the newest added {self.newest}" if self.newest else ""
+        seconds = round(self.hours * 3600)
+        if self.hours >= 1:
+            length = f"{self.hours:.1f} hours"
+        elif seconds >= 60:
+            length = f"{seconds // 60} minute{'' if seconds // 60 == 1 else 's'}"
+        else:
+            length = f"{seconds} second{'' if seconds == 1 else 's'}"
+        return f"{self.items:,} item{'' if self.items == 1 else 's'}, {length} of footage{newest}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"items": self.items, "hours": round(self.hours, 4), "newest": self.newest, "text": self.text}
+
+
+@dataclass(frozen=True)
 class Report:
     verdict: Verdict
     explanation: str
@@ -238,10 +269,13 @@ class Report:
     remembered_id: int | None = None
     # Every known upload of the matched footage (its cluster), oldest first.
     footage: tuple[ArchiveItem, ...] = ()
+    # What the check searched (None: not recorded, reports from before it was).
+    searched: ArchiveExtent | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "footage": [i.to_dict() for i in self.footage],
+            "searched": self.searched.to_dict() if self.searched else None,
             "verdict": self.verdict,
             "explanation": self.explanation,
             "source": self.source.to_dict(),

@@ -281,11 +281,12 @@ class Pipeline:
 
     def _store_new(self, info: SourceInfo, fp: VideoFingerprint, meta: ArchiveMetadata, kind: str,
                    matches: Sequence[Match], keep_media: bool, actor: str = "system",
-                   origin: str | None = None, date_origin: DateOrigin | None = None) -> ArchiveItem:
+                   origin: str | None = None, date_origin: DateOrigin | None = None,
+                   claims: Claims | None = None) -> ArchiveItem:
         """One transaction for the item and its hashes, then index it and link its footage."""
         media_path = self._keep_media(info) if keep_media else None
         item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path, actor=actor, origin=origin,
-                              date_origin=date_origin)
+                              date_origin=date_origin, claims=claims)
         self._index_add(item.id, fp)
         if matches:
             self._link(item.id, matches)
@@ -348,24 +349,27 @@ class Pipeline:
         earlier_attempt = self.store.find_by_origin(origin) if origin is not None else None
         matches = self.match(fp, exclude=[earlier_attempt.id] if earlier_attempt else (), sha256=info.sha256)
         footage = self.relatives(matches)
-        verdict, earliest, explanation = decide(matches, claims, info, footage)
+        searched = self.store.extent()  # before this upload is remembered: what the check looked through
+        verdict, earliest, explanation = decide(matches, claims, info, footage, searched)
         remembered: int | None = None
         if remember and earlier_attempt is not None:
             remembered = earlier_attempt.id  # stored, indexed and linked by that attempt
         elif remember:
             meta = ArchiveMetadata(
-                title=info.title, published=_published_from(info), location=claims.location,
-                event=claims.event, source_url=http_link(info.webpage_url) or http_link(info.input),
+                title=info.title, published=_published_from(info),
+                source_url=http_link(info.webpage_url) or http_link(info.input),
                 platform=info.extractor, uploader=info.uploader or info.channel,
             )
-            # A reader's check vouches for nothing: its date is the platform's, or only what the page claims.
+            # A reader's check vouches for nothing: its date is the platform's, or only what the page claims;
+            # the date, place and event it was checked against are the upload's claim, never provenance.
             remembered = self._store_new(info, fp, meta, "observed", matches, keep_media=True, actor=actor,
                                          origin=origin,
-                                         date_origin=fetched_date_origin(info.extractor, info.webpage_url)).id
+                                         date_origin=fetched_date_origin(info.extractor, info.webpage_url),
+                                         claims=claims).id
         progress(1.0, "done")
         return Report(verdict=verdict, explanation=explanation, source=info, claims=claims,
                       earliest=earliest, matches=tuple(matches), remembered_id=remembered,
-                      footage=tuple(sort_by_date(footage)))
+                      footage=tuple(sort_by_date(footage)), searched=searched)
 
     def add_source(self, url: str) -> Source:
         from service.ingest.safety import check_url

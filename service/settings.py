@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     max_queued_jobs_per_key: int = 100  # jobs queued or running at once
     max_upload_bytes_per_key: int = 2 * 1024**3  # uploads on disk at once (waiting, running, kept for a report)
 
+    # --- the organisation publishing fact checks: author of its ClaimReview and MediaReview (service/reviews.py)
+    review_org_name: str | None = None
+    review_org_url: str | None = None  # its home page
+    review_org_logo: str | None = None  # an image URL
+
     # --- retention (service/retention.py; `firstseen prune`)
     # An upload checked without remembering it is deleted this long after its job ends (0: when it ends).
     keep_unremembered_uploads_s: float = 0.0

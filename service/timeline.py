@@ -1,9 +1,12 @@
 """Timeline picture of a piece of footage's life: every known upload by date.
 
 Drawn with matplotlib (Agg, no display). Uploads are points on a date axis,
-labelled with platform/uploader and the claim they came with; the checked
-upload is highlighted. A date only a web page claims is drawn hollow and
-labelled "date claimed by page", so it never reads as an attested upload.
+labelled with platform/uploader, the claim they came with and where their date
+came from (an editor, the platform, a crawl source); the checked upload is
+highlighted. A date only a web page claims is drawn hollow and labelled "date
+claimed by page"; an upload with no date of its own stands at the date it
+claimed, hollow, labelled "date claimed by the upload": neither reads as an
+attested upload.
 Used by ``firstseen footage show --png`` and the web report.
 """
 
@@ -35,16 +38,36 @@ def entries_from_items(items: Sequence[object], highlight_id: int | None = None)
     for item in items:
         assert isinstance(item, ArchiveItem)
         known = item_date(item)
+        origin = DATE_FROM.get(item.date_origin or "", "") if known else ""
+        if known is None and item.claimed_date:
+            known, origin = _claimed_day(item.claimed_date), "date claimed by the upload"
         if known is None:
             continue
         mid = known.earliest + (known.latest - known.earliest) / 2
         who = item.uploader or item.platform or item.kind
         claim = item.location or item.event or ""
+        own = ", ".join(c for c in (item.claimed_location, item.claimed_event, item.claimed_date) if c)
         claimed = not date_trusted(item)
-        label = f"#{item.id} {who}" + (f" · {claim}" if claim else "") + (" (date claimed by page)" if claimed else "")
+        label = (f"#{item.id} {who}" + (f" · {claim}" if claim else "") + (f" · claims {own}" if own else "")
+                 + f" ({origin or 'date claimed by page'})")
         entries.append(TimelineEntry(mid, label, item.id == highlight_id, (known.latest - known.earliest).days // 2,
                                      claimed))
     return sorted(entries, key=lambda e: e.day)
+
+
+# Where a date on the timeline came from (service.dates.DateOrigin), in the label's words.
+DATE_FROM = {"curated": "editor's date", "platform": "platform's date", "source": "crawl source's date",
+             "claimed": "date claimed by page"}
+
+
+def _claimed_day(text: str) -> Any:
+    from service.dates import parse_date
+    from service.errors import BadInput
+
+    try:
+        return parse_date(text)
+    except BadInput:
+        return None
 
 
 def checked_entry(report: dict[str, Any]) -> TimelineEntry | None:

@@ -25,7 +25,7 @@ from tests.conftest import LoopbackServer, Media, database_for_test
 from tests.live_app import LiveApp, free_port, serve, start_serve_process, wait_job
 
 REPORT_KEYS = {"footage", "verdict", "explanation", "source", "claims", "earliest", "matches", "checked_at",
-               "remembered_id"}
+               "remembered_id", "searched"}
 
 
 @pytest.fixture(scope="module")
@@ -133,12 +133,16 @@ def test_evidence_timeline_and_claimreview(live: LiveApp, recycled_check: dict[s
         timeline = c.get(recycled_check["timeline_url"])
         assert timeline.status_code == 200 and Image.open(io.BytesIO(timeline.content)).format == "PNG"
         review = c.get(recycled_check["claimreview_url"])
+        media_review = c.get(f"/api/v1/checks/{recycled_check['id']}/mediareview").json()
     assert review.status_code == 200 and review.headers["content-type"].startswith("application/ld+json")
     data = review.json()
     assert data["@context"] == "https://schema.org" and data["@type"] == "ClaimReview"
     assert data["reviewRating"]["ratingValue"] == 1 and "Kyiv" in data["claimReviewed"]
-    assert data["itemReviewed"]["firstAppearance"]["uploadDate"] == "2018-03-01"
-    assert data["itemReviewed"]["firstAppearance"]["url"] == "https://example.org/v/1"
+    # The original footage is MediaReview's: where and when it was first online (the claim's own first
+    # appearance is the editor's to give, service/reviews.py).
+    assert media_review["mediaAuthenticityCategory"] == "DecontextualizedContent"
+    assert "2018-03-01" in media_review["originalMediaContextDescription"]
+    assert media_review["originalMediaLink"] == "https://example.org/v/1"
 
 
 def test_check_a_link_and_a_batch_of_links(live: LiveApp, media: Media, web_server: LoopbackServer,
@@ -388,6 +392,9 @@ ROUTE_ROLES = {  # the least role each API route needs
     ("GET", "/api/v1/checks/{job_id}/evidence/{n}.jpg"): "reader",
     ("GET", "/api/v1/checks/{job_id}/timeline.png"): "reader",
     ("GET", "/api/v1/checks/{job_id}/claimreview"): "reader",
+    ("GET", "/api/v1/checks/{job_id}/mediareview"): "reader",
+    ("GET", "/api/v1/checks/{job_id}/review"): "reader",
+    ("PUT", "/api/v1/checks/{job_id}/review"): "editor",
     ("GET", "/api/v1/checks/{job_id}/events"): "reader",
     ("GET", "/api/v1/jobs/{job_id}"): "reader",
     ("GET", "/api/v1/archive"): "reader",

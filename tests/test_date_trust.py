@@ -9,6 +9,7 @@ the real app, and the later check must say what the date is worth.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,8 +98,11 @@ def test_a_claimed_date_is_labelled_in_the_api_claimreview_web_report_archive_li
     with live.client("editor") as ed:
         item = ed.get(f"/api/v1/archive/{remembered_id}").json()
         assert item["kind"] == "observed" and item["date_origin"] == "claimed"
-        review = ed.get(later["claimreview_url"]).json()
-        assert "uploadDate" not in review["itemReviewed"].get("firstAppearance", {})  # a claim is not a fact
+        assert later["report"]["verdict"] == "seen_before"
+        assert ed.get(later["claimreview_url"]).status_code == 404  # no rating until an editor picks one
+        assert ed.put(f"/api/v1/checks/{later['id']}/review", json={"rating": 2}).status_code == 200
+        review = ed.get(f"/api/v1/checks/{later['id']}/mediareview").json()
+        assert review["originalMediaContextDescription"] and PAGE_CLAIM not in json.dumps(review)  # a claim, no fact
         web_login(ed, live.keys["editor"])
         page = " ".join(ed.get(f"/checks/{later['id']}").text.split())
         archive = " ".join(ed.get("/archive").text.split())
@@ -185,7 +189,8 @@ def test_a_readers_remembered_platform_upload_makes_recycled_but_its_claimed_pla
         first = p.check("https://www.youtube.com/watch?v=abc", Claims(location="Idlib"), remember=True)
         assert first.remembered_id is not None
         item = p.store.get(first.remembered_id)
-        assert (item.published, item.date_origin, item.location) == ("2019-07-02", "platform", "Idlib")
+        assert (item.published, item.date_origin, item.location) == ("2019-07-02", "platform", None)
+        assert item.claimed_location == "Idlib"  # the upload's claim, apart from provenance
     with Pipeline.from_settings(settings) as p:
         later = p.check(str(media.excerpt_240p), Claims(date="2021-03-11"))
         assert later.verdict == "recycled" and later.earliest is not None

@@ -46,7 +46,7 @@ def test_check_of_a_2019_upload_then_an_edited_copy_claimed_2021_finds_it_withou
     assert "A web page claims it was uploaded on 2019-07-0" in second["explanation"]
     assert second["earliest"]["source_url"] == url_a
     shown = cli("archive", "show", str(remembered), "--json").json()
-    assert shown["kind"] == "observed" and shown["location"] == "Idlib"
+    assert shown["kind"] == "observed" and shown["location"] is None and shown["claimed_location"] == "Idlib"
 
 
 def test_no_remember_leaves_the_archive_byte_for_byte_unchanged(cli, media: Media, settings: Settings) -> None:
@@ -75,7 +75,9 @@ def test_three_uploads_with_changing_claims_make_one_history(cli, media: Media, 
 
     footage = cli("footage", "show", "1", "--json", "--png", tmp_path / "life.png").json()
     uploads = footage["uploads"]
-    assert [u["location"] for u in uploads] == ["Idlib", "Aleppo", "Fallujah"]
+    assert [u["location"] for u in uploads] == ["Idlib", None, None]  # provenance: only the editor's
+    assert [u["claimed_location"] for u in uploads] == [None, "Aleppo", "Fallujah"]  # each upload's own claim
+    assert [u["claimed_date"] for u in uploads] == [None, "2020-05-01", "2021-03-11"]
     assert len({u["footage_id"] for u in uploads}) == 1
     assert footage["links"] and all(link["segments"] for link in footage["links"])
 

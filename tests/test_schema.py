@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 import service.archive.sources  # noqa: F401  (their tables join the shared metadata)
 import service.auth  # noqa: F401
 import service.jobs  # noqa: F401
+import service.reviews  # noqa: F401
 from service.archive.schema import FIRST, HEAD, alembic_config, migrate
 from service.archive.store import ArchiveStore, create_db_engine, metadata
 from service.settings import Settings
@@ -49,5 +50,30 @@ def test_archive_made_before_migrations_is_adopted_and_kept(settings: Settings) 
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD
             assert conn.execute(sa.text("SELECT title FROM items")).scalar() == "old"
+    finally:
+        engine.dispose()
+
+
+def test_a_remembered_checks_claimed_place_moves_out_of_provenance_on_upgrade(settings: Settings) -> None:
+    settings.ensure_dirs()
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0004")  # type: ignore[arg-type]
+            for kind, origin, place in (("curated", None, "Idlib"), ("observed", "job:abc", "Kyiv"),
+                                        ("observed", "crawl:1:ff", "Mosul")):
+                conn.execute(sa.text(
+                    "INSERT INTO items (kind, origin, location, event, sha256, duration, frame_count, added_at) "
+                    "VALUES (:kind, :origin, :place, 'strike', 'x', 1.0, 0, '2026-01-01T00:00:00+00:00')"),
+                    {"kind": kind, "origin": origin, "place": place})
+        ArchiveStore(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT location, event, claimed_location, claimed_event FROM items "
+                                        "ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [
+            ("Idlib", "strike", None, None),  # an editor's provenance stays
+            (None, None, "Kyiv", "strike"),  # a reader's check: its claim, not provenance
+            ("Mosul", "strike", None, None),  # a crawl source's listing stays where it was
+        ]
     finally:
         engine.dispose()

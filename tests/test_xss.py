@@ -130,8 +130,12 @@ def test_report_page_json_ld_parses_and_never_closes_its_script(world: Hostile) 
     assert "</script" not in blocks[0].lower() and "<" not in blocks[0]
     assert hostile("claimed_event") in review["claimReviewed"]  # escaped, not lost
     assert review["itemReviewed"]["appearance"]["name"].startswith(hostile("og:title"))
-    assert "url" not in review["itemReviewed"]["firstAppearance"]  # a javascript: link is no link
     assert page.text.count("<script") == 2  # the JSON-LD block and app.js, nothing injected
+    box = re.search(r'<textarea id="mediareview"[^>]*>(.*?)</textarea>', page.text, flags=re.S)
+    assert box is not None and "<" not in box.group(1)
+    media_review = json.loads(html.unescape(box.group(1)))
+    assert hostile("title") in media_review["originalMediaContextDescription"]
+    assert "originalMediaLink" not in media_review  # a javascript: link is no link
 
 
 def test_claimreview_output_is_safe_to_paste_into_a_page(world: Hostile) -> None:
@@ -142,7 +146,10 @@ def test_claimreview_output_is_safe_to_paste_into_a_page(world: Hostile) -> None
     review = r.json()
     assert hostile("claimed_location") in review["claimReviewed"]
     assert review["itemReviewed"]["appearance"]["name"].startswith(hostile("og:title"))  # yt-dlp adds " (1)"
-    assert review["itemReviewed"]["firstAppearance"]["name"] == hostile("title")
+    with world.live.client("reader") as c:
+        media = c.get(f"/api/v1/checks/{world.check_id}/mediareview")
+    assert media.status_code == 200 and not set(media.text) & set("<>&\u2028\u2029"), media.text
+    assert hostile("title") in media.json()["originalMediaContextDescription"]
     # the page named a javascript: address as its own: the link that was checked stands instead
     assert review["itemReviewed"]["appearance"]["url"].endswith("/story.html")
 

@@ -107,6 +107,19 @@ class CheckStatus(BaseModel):
     claimreview_url: str | None = None
 
 
+class ReviewIn(_In):
+    """What an editor sets to make a check's ClaimReview and MediaReview publishable (service/reviews.py)."""
+
+    article_url: str | None = Field(default=None, max_length=2000, description="The fact-check article")
+    claim_text: str | None = Field(default=None, max_length=2000,
+                                   description="The claim in a few words (75 characters or fewer suggested)")
+    claim_author: str | None = Field(default=None, max_length=2000, description="Who made the claim")
+    claim_url: str | None = Field(default=None, max_length=2000, description="Where the claim appeared")
+    claim_date: str | None = Field(default=None, max_length=40, description="When it appeared: YYYY[-MM[-DD]]")
+    rating: int | None = Field(default=None, ge=1, le=5, description="1 False … 5 True; none: the verdict's")
+    context: str | None = Field(default=None, max_length=2000, description="The original context, in words")
+
+
 class ArchiveRequest(_In):
     url: str = Field(max_length=2000)
     title: str | None = Text

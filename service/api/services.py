@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from service.auth import ApiKey, KeyStore, RateLimiter
-from service.dates import parse_date
+from service.dates import parse_claimed_date, parse_date
 from service.errors import BadInput, FetchRefused, QuotaExceeded, TooLarge
 from service.jobs import Job, JobQueue, JobStore
 from service.models import ArchiveMetadata, Claims
@@ -90,7 +90,7 @@ def _check_date(text: str | None, what: str) -> str | None:
     if text is None or not text.strip():
         return None
     try:
-        parse_date(text)
+        parse_claimed_date(text) if what == "claimed_date" else parse_date(text)
     except BadInput as exc:
         raise BadInput(f"{what}: {exc}") from None
     return text.strip()
@@ -169,9 +169,9 @@ def submit_check(services: Services, key: ApiKey, *, url: str | None = None, upl
     try:
         if (url is None) == (upload is None):
             raise BadInput("give either a link (url) or a file, not both or neither")
-        source = str(upload) if upload is not None else check_link(url or "", services.settings)
         claims = Claims(date=_check_date(claimed_date, "claimed_date"), location=_clean(claimed_location),
-                        event=_clean(claimed_event))
+                        event=_clean(claimed_event))  # a bad or future date: refused before the link is looked up
+        source = str(upload) if upload is not None else check_link(url or "", services.settings)
         payload = {"source": source, "claims": asdict(claims), "remember": remember, "actor": key.actor,
                    "upload": upload is not None}
         job, created = _submit(services, "check", payload, key, idempotency)

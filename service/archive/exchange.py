@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from service.archive.store import EDITABLE, ArchiveStore, items, links
 from service.errors import BadInput
-from service.models import ArchiveMetadata, VideoFingerprint
+from service.models import ArchiveMetadata, Claims, VideoFingerprint
 
 __all__ = ["FORMAT", "MAX_LINE_BYTES", "export_archive", "import_archive"]
 
@@ -45,6 +45,8 @@ VERSION = 1
 # DecodeLimits.max_frames = 20,000 sampled frames × 74 views of 8-byte hashes is 16 MB of base64).
 # Parsing such a line costs about five times its size in memory.
 MAX_LINE_BYTES = 32 * 1024**2
+# What an upload itself claimed (exports made before these were kept have none).
+CLAIM_FIELDS = ("claimed_date", "claimed_location", "claimed_event")
 
 
 def _open(path: Path, mode: str, gz: bool | None = None) -> IO[str]:
@@ -130,7 +132,7 @@ def _check_record(record: dict[str, Any]) -> None:
         _field(record, "id", int)
         _field(record, "kind", str)
         _field(record, "sha256", str)
-        for name in (*EDITABLE, "added_at", "date_origin"):
+        for name in (*EDITABLE, "added_at", "date_origin", *CLAIM_FIELDS):
             _field(record, name, str, optional=True)
         _field(record, "footage_id", int, optional=True)
         fingerprint = _field(record, "fingerprint", dict)
@@ -182,7 +184,8 @@ def import_archive(store: ArchiveStore, path: Path, actor: str = "import", *, ma
                     # Exports made before dates kept their origin: the store's default for the kind.
                     item = store.add(meta, _fingerprint(rec["fingerprint"]), rec["sha256"], kind=rec["kind"],
                                      conn=c, actor=actor, added_at=rec.get("added_at"),
-                                     date_origin=rec.get("date_origin"))
+                                     date_origin=rec.get("date_origin"),
+                                     claims=Claims(*(rec.get(k) for k in CLAIM_FIELDS)))
                     new_id[int(rec["id"])] = item.id
                     old_footage[item.id] = rec.get("footage_id")
                 elif rec.get("type") == "link":

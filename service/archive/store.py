@@ -27,7 +27,15 @@ from sqlalchemy.engine import Engine
 from service.archive.schema import migrate
 from service.dates import DATE_ORIGINS
 from service.errors import BadInput, NotFound
-from service.models import LINK_FIELDS, ArchiveItem, ArchiveMetadata, VideoFingerprint, check_link_field
+from service.models import (
+    LINK_FIELDS,
+    ArchiveExtent,
+    ArchiveItem,
+    ArchiveMetadata,
+    Claims,
+    VideoFingerprint,
+    check_link_field,
+)
 
 __all__ = ["ArchiveStore", "StoredFingerprint", "create_db_engine", "metadata"]
 
@@ -46,6 +54,10 @@ items = sa.Table(
     sa.Column("date_origin", sa.String(16)),
     sa.Column("location", sa.Text),
     sa.Column("event", sa.Text),
+    # What the upload itself claimed (a remembered check's claims), apart from the provenance above.
+    sa.Column("claimed_date", sa.String(40)),
+    sa.Column("claimed_location", sa.Text),
+    sa.Column("claimed_event", sa.Text),
     sa.Column("source_url", sa.Text),
     sa.Column("notes", sa.Text),
     sa.Column("factcheck_url", sa.Text),
@@ -119,6 +131,7 @@ def _row_to_item(row: Any) -> ArchiveItem:
         factcheck_url=m["factcheck_url"], platform=m["platform"], uploader=m["uploader"],
         sha256=m["sha256"], duration=m["duration"], frame_count=m["frame_count"],
         added_at=m["added_at"], footage_id=m["footage_id"], date_origin=m["date_origin"],
+        claimed_date=m["claimed_date"], claimed_location=m["claimed_location"], claimed_event=m["claimed_event"],
     )
 
 
@@ -169,11 +182,13 @@ class ArchiveStore:
         added_at: str | None = None,
         origin: str | None = None,
         date_origin: str | None = None,
+        claims: Claims | None = None,
     ) -> ArchiveItem:
         """Store a new item; with an ``origin`` already stored, return that item instead.
 
         ``date_origin`` says who vouches for ``meta.published``; left out, a curated item's date is
-        the editor's and an observed item's only claimed. Callers look an origin up before the
+        the editor's and an observed item's only claimed. ``claims`` is what the upload itself claimed
+        (a remembered check's date, place and event), kept apart from provenance. Callers look an origin up before the
         expensive work; the unique constraint settles races.
         """
         if kind not in ("curated", "observed"):
@@ -189,6 +204,8 @@ class ArchiveStore:
             kind=kind, sha256=sha256, duration=float(fingerprint.duration),
             frame_count=fingerprint.frame_count, added_at=added_at or _now(), media_path=media_path,
             origin=origin, date_origin=date_origin,
+            claimed_date=claims.date if claims else None, claimed_location=claims.location if claims else None,
+            claimed_event=claims.event if claims else None,
         )
         try:
             return self._insert(values, fingerprint, conn, actor)
@@ -362,6 +379,14 @@ class ArchiveStore:
     def count(self) -> int:
         with self.engine.connect() as c:
             return int(c.execute(sa.select(sa.func.count()).select_from(items)).scalar_one())
+
+    def extent(self) -> ArchiveExtent:
+        """How much the archive holds: items, hours of footage, when the newest was added."""
+        stmt = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(items.c.duration), 0.0),
+                         sa.func.max(items.c.added_at))
+        with self.engine.connect() as c:
+            n, seconds, newest = c.execute(stmt).one()
+        return ArchiveExtent(int(n), float(seconds) / 3600.0, str(newest)[:10] if newest else None)
 
     def find_by_origin(self, origin: str) -> ArchiveItem | None:
         with self.engine.connect() as c:

@@ -9,7 +9,14 @@ Last stage of the data flow (align → **verdict** → Report). The rules, in or
 * ``misattributed``: the footage was recorded by the archive's editors at
   another place or event than claimed (the earliest curated uploads);
 * ``seen_before``: matches exist and contradict no claim (or no claim given);
-* ``no_prior_match``: nothing in the archive shows this footage.
+* ``no_prior_match``: nothing in the archive shows this footage -- "not in our
+  archive", with how much archive was searched; never "new".
+
+Places are compared as places (``service.places``, a GeoNames gazetteer):
+"Bruxelles" is Brussels, "Juba" lies in South Sudan, and a name the gazetteer
+cannot settle is compared as text with that said. A claimed date still to come
+is refused (``BadInput``); one earlier than every archived copy gets a sentence
+saying the archive cannot speak to it.
 
 A date a web page merely claims (a reader's remembered check of a page whose
 JSON-LD says 2001) is shown with its origin spelled out, never a ``recycled``
@@ -30,10 +37,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from service.dates import TRUSTED_DATE_ORIGINS, KnownDate, origin_words, parse_date
+from service.dates import TRUSTED_DATE_ORIGINS, KnownDate, origin_words, parse_claimed_date, parse_date
 from service.errors import BadInput
 from service.match.align import SHORT_MATCH_S
-from service.models import ArchiveItem, Claims, Match, SourceInfo, Verdict
+from service.models import ArchiveExtent, ArchiveItem, Claims, Match, SourceInfo, Verdict
+from service.places import PlaceComparison, compare
 
 __all__ = ["date_trusted", "decide", "humanize_days", "item_date", "sort_by_date", "source_date"]
 
@@ -103,7 +111,8 @@ def _who(item: ArchiveItem) -> str:
 
 
 def _claim(item: ArchiveItem) -> str | None:
-    return item.location or item.event
+    """The place (else event) an upload came with: its own claim, else what an editor recorded."""
+    return item.claimed_location or item.claimed_event or item.location or item.event
 
 
 def _when(item: ArchiveItem) -> str:
@@ -131,8 +140,20 @@ def history(items: Sequence[ArchiveItem]) -> str:
 
 
 def _same_place(a: str, b: str) -> bool:
+    """Not a contradiction: the same place (any spelling), one within the other, or text the gazetteer cannot settle."""
+    return compare(a, b).relation != "different"
+
+
+def _same_event(a: str, b: str) -> bool:
     x, y = a.casefold().strip(), b.casefold().strip()
     return x == y or x in y or y in x
+
+
+def not_in_archive(searched: ArchiveExtent | None) -> str:
+    """The explanation of a miss: what was searched, and that a miss does not make footage new."""
+    extent = f" ({searched.text})" if searched is not None else ""
+    return (f"Not in our archive: nothing in it{extent} shows this footage. That does not make the footage new "
+            "or genuine: it may be online elsewhere, or older than anything archived.")
 
 
 def _label(match: Match) -> str:
@@ -142,15 +163,18 @@ def _label(match: Match) -> str:
 
 
 def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
-           footage: Sequence[ArchiveItem] = ()) -> tuple[Verdict, Match | None, str]:
+           footage: Sequence[ArchiveItem] = (), searched: ArchiveExtent | None = None,
+           ) -> tuple[Verdict, Match | None, str]:
     """(verdict, earliest known upload, one-paragraph explanation).
 
     ``footage`` holds every upload in the matched footage's clusters: an upload
     that does not match the query directly but shares footage with one that
     does still counts as an earlier copy.
     """
+    if claims.date:
+        parse_claimed_date(claims.date)  # a date still to come is refused, match or not
     if not matches:
-        return "no_prior_match", None, "No archived footage matches this video."
+        return "no_prior_match", None, not_in_archive(searched)
     strong = [m for m in matches if m.evidence is None or m.evidence.basis != "static_scene"]
     if not strong:
         # The same place, but nothing moves: another recording of it would match as well.
@@ -194,7 +218,7 @@ def _decide(matches: Sequence[Match], claims: Claims, source: SourceInfo) -> tup
     claimed: KnownDate | None = None
     claim_origin = "the claimed date"
     if claims.date:
-        claimed = parse_date(claims.date)
+        claimed = parse_claimed_date(claims.date)
     else:
         claimed = source_date(source)
         claim_origin = "this upload's own date"
@@ -204,8 +228,10 @@ def _decide(matches: Sequence[Match], claims: Claims, source: SourceInfo) -> tup
         text = (f"This footage was online on {earliest_date.text}, {gap} before {claim_origin} ({claimed.text}): "
                 f"earliest known upload {_label(earliest)}. That date is {_origin(earliest)}.")
         place = earliest.item.location if earliest.item.kind == "curated" else None
-        if claims.location and place and not _same_place(claims.location, place):
-            text += f" It was then recorded as {place!r}, not {claims.location!r}."
+        if claims.location and place:
+            where = compare(claims.location, place)
+            if where.contradicts:
+                text += f" It was then recorded as {place!r}, not {claims.location!r}: {where.text}."
         return "recycled", earliest, text
 
     # Only editors record where and what footage shows; an observed upload's place is what a reader claimed.
@@ -215,14 +241,24 @@ def _decide(matches: Sequence[Match], claims: Claims, source: SourceInfo) -> tup
         reference = [m for d, m in curated_dated if d.earliest == first.earliest]
     else:
         first, reference = None, curated[:1]
+    too_early = _before_archive(claimed if claims.date else None, earliest_date)
+    places: list[PlaceComparison] = []
+    if claims.location:
+        places = [compare(claims.location, r) for m in reference if (r := m.item.location)]
     for field, claim in (("location", claims.location), ("event", claims.event)):
         recorded = [getattr(m.item, field) for m in reference if getattr(m.item, field)]
-        if claim and recorded and not any(_same_place(claim, r) for r in recorded):
+        if field == "location":
+            contradicted = bool(places) and all(p.contradicts for p in places)
+        else:
+            contradicted = bool(claim and recorded) and not any(_same_event(str(claim), r) for r in recorded)
+        if claim and recorded and contradicted:
             when = f" on {first.text}" if first else ""
             verb = "first recorded" if trusted and reference[0] is trusted[0][1] else "recorded by an editor"
             text = (f"This footage was {verb}{when} as {field} {recorded[0]!r}, "
                     f"not {claim!r} as claimed: earliest known upload {_label(reference[0])}.")
-            return "misattributed", reference[0], text
+            if field == "location":
+                text += f" {_sentence(places[0].text)}"
+            return "misattributed", reference[0], text + too_early
 
     if earliest_date is None:
         text = (f"This footage matches {len(matches)} archived upload(s) with no date the archive can vouch for; "
@@ -238,7 +274,21 @@ def _decide(matches: Sequence[Match], claims: Claims, source: SourceInfo) -> tup
         d, m = unverified[0]
         text += (f" A web page claims it was uploaded on {d.text} ({_label(m)}); that date is not verified, "
                  "so it does not show this footage is older than claimed.")
-    return "seen_before", earliest, text
+    if places:
+        text += f" {_sentence(places[0].text)}"
+    return "seen_before", earliest, text + too_early
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _before_archive(claimed: KnownDate | None, earliest: KnownDate | None) -> str:
+    """A claimed date earlier than every archived copy: the archive has nothing to say about it."""
+    if claimed is None or earliest is None or not claimed.before(earliest):
+        return ""
+    return (f" The claimed date ({claimed.text}) is earlier than every archived copy (the earliest from "
+            f"{earliest.text}): the archive cannot speak to whether this footage existed then.")
 
 
 def _origin(match: Match) -> str:

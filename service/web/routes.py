@@ -41,7 +41,7 @@ from service.api.uploads import form_bool, read_form
 from service.auth import ApiKey
 from service.dates import origin_words
 from service.errors import FirstseenError, NotFound
-from service.jobs import Job, claim_review, evidence_jpeg_for, timeline_png_for
+from service.jobs import Job, evidence_jpeg_for, timeline_png_for
 from service.markup import http_link, json_for_html
 from service.models import ArchiveMetadata
 
@@ -54,7 +54,7 @@ VERDICT_WORDS = {
     "recycled": "Recycled footage",
     "misattributed": "Misattributed footage",
     "seen_before": "Seen before",
-    "no_prior_match": "No earlier copy found",
+    "no_prior_match": "Not in our archive",  # a miss, never an all-clear
 }
 
 templates = Jinja2Templates(env=jinja2.Environment(
@@ -217,7 +217,10 @@ def check_page(request: Request, job_id: str, services: ServicesDep, key: WebKey
         return _page(request, "progress.html", key, job=job, title="Checking the video",
                      status_url=request.url_for("web_job_status", job_id=job.id).path,
                      done_url=request.url_for("web_check", job_id=job.id).path)
-    return _page(request, "report.html", key, job=job, view=_report_view(request, job))
+    from service.web.publish import publish_view
+
+    return _page(request, "report.html", key, job=job, view=_report_view(request, job),
+                 publish=publish_view(request, services, job, key))
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse, name="web_job")
@@ -287,7 +290,6 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
             n += 1
         matches.append({**m, "segment_views": segments, "query_len": _fmt_s(query_len),
                         "archive_len": _fmt_s(archive_len)})
-    review = claim_review(job, str(request.url_for("web_check", job_id=job.id)))
     return {
         "verdict": report["verdict"],
         "verdict_words": VERDICT_WORDS[report["verdict"]],
@@ -298,7 +300,7 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
         "source": report["source"],
         "claims": report["claims"],
         "checked_at": report["checked_at"],
-        "claimreview": review,  # rendered with the json_for_html filter
+        "searched": report.get("searched"),
         "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report["matches"] else None,
     }
 
@@ -356,3 +358,6 @@ def install_web(app: FastAPI, services: Services) -> None:
                        https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
+    from service.web.publish import router as publish_router
+
+    app.include_router(publish_router)

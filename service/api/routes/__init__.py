@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.routes import admin, archive, checks, jobs, sources
+from service.api.routes import admin, archive, checks, jobs, reviews, sources
 
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for module in (checks, jobs, archive, sources, admin):
+for module in (checks, reviews, jobs, archive, sources, admin):
     api_router.include_router(module.router)

@@ -29,8 +29,7 @@ from service.api.schemas import BatchCreated, BatchRequest, CheckRequest, CheckS
 from service.api.services import check_job_quota, discard_upload, submit_check
 from service.api.uploads import read_form
 from service.errors import BadInput
-from service.jobs import Job, claim_review, evidence_count, evidence_jpeg_for, timeline_png_for
-from service.markup import json_for_html
+from service.jobs import Job, evidence_count, evidence_jpeg_for, timeline_png_for
 
 # One event stream lasts at most this long; EventSource clients reconnect by themselves.
 EVENTS_MAX_S = 600.0
@@ -113,7 +112,9 @@ def check_status(request: Request, job: Job) -> CheckStatus:
             "evidence": [str(request.url_for("check_evidence", job_id=job.id, n=n).path)
                          for n in range(evidence_count(job))],
             "timeline_url": str(request.url_for("check_timeline", job_id=job.id).path),
-            "claimreview_url": str(request.url_for("check_claimreview", job_id=job.id).path),
+            # A miss rates no claim: no ClaimReview is offered for it (service/reviews.py).
+            "claimreview_url": str(request.url_for("check_claimreview", job_id=job.id).path)
+            if job.result["verdict"] != "no_prior_match" else None,
         }
     return CheckStatus(id=job.id, status=job.state, progress=round(job.progress, 3), stage=job.stage,
                        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
@@ -177,13 +178,3 @@ def check_evidence(job_id: str, n: int, services: ServicesDep, _key: ReaderKey) 
 def check_timeline(job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
     job = job_of_kind(services, job_id, "check")
     return Response(timeline_png_for(services.pipeline, job), media_type="image/png")
-
-
-@router.get("/{job_id}/claimreview", name="check_claimreview",
-            responses={200: {"content": {"application/ld+json": {}}}},
-            summary="The check as schema.org ClaimReview JSON-LD")
-def check_claimreview(request: Request, job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
-    job = job_of_kind(services, job_id, "check")
-    url = str(request.url_for("web_check", job_id=job.id))
-    # Pasted into articles inside <script type="application/ld+json">: nothing in it may end that block.
-    return Response(json_for_html(claim_review(job, url)), media_type="application/ld+json")

@@ -1,4 +1,4 @@
-// Progressive enhancement: poll a job's progress, copy the ClaimReview snippet.
+// Progressive enhancement: poll a job's progress, copy the ClaimReview and MediaReview snippets.
 (function () {
   "use strict";
   var box = document.getElementById("progress");
@@ -25,8 +25,8 @@
     };
     if (bar) { poll(); }
   }
-  var copy = document.getElementById("copy-claimreview");
-  if (copy) {
+  var copies = document.querySelectorAll("button.copy");
+  Array.prototype.forEach.call(copies, function (copy) {
     copy.addEventListener("click", function () {
       var text = document.getElementById(copy.dataset.target);
       var status = document.getElementById("copy-status");
@@ -38,5 +38,5 @@
         try { document.execCommand("copy"); done(); } catch (e) { status.textContent = "Select and copy the text."; }
       }
     });
-  }
+  });
 })();
