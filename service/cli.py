@@ -594,7 +594,7 @@ def keys_revoke(key_id: int) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="In-process job worker threads.")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes running jobs beside the API (without Redis).")] = 1,
 ) -> None:
     """Serve the HTTP API (/api/v1, docs at /docs) and the web form (/) with uvicorn."""
     import uvicorn

@@ -2,8 +2,8 @@
 
 Everything is built here, once per app, from the injected ``Settings``: the
 pipeline (reads and archive edits), the job store, the key store, the rate
-limiter and the job queue (worker threads in this process unless another
-``JobQueue`` is given). On start-up, jobs left queued or running by a previous
+limiter and the job queue (worker processes beside this one, or Redis, unless
+another ``JobQueue`` is given). On start-up, jobs left queued or running by a previous
 process are handed to the queue again, and a ``Pruner`` starts removing what
 retention no longer keeps (service/retention.py).
 """
