@@ -12,7 +12,6 @@ Only typer is imported up front: each command imports what it needs when it runs
 from __future__ import annotations
 
 import json
-import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -30,8 +29,6 @@ if TYPE_CHECKING:
     from service.models import ArchiveItem, Report
 
 __all__ = ["app", "main"]
-
-log = logging.getLogger(__name__)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="firstseen: has this footage been online before?")
@@ -675,6 +672,8 @@ def worker(
         _fail("firstseen worker needs FIRSTSEEN_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
     if threads < 1:
         _fail("use --threads ≥ 1")
+    import logging
+
     from service.queue_redis import run_worker
 
     logging.getLogger("service.queue_redis").setLevel(logging.INFO)
@@ -685,6 +684,8 @@ def worker(
 
 @app.callback()
 def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
+    import logging
+
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("PIL").setLevel(logging.WARNING)
