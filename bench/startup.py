@@ -87,7 +87,7 @@ def measure(before: str = DEFAULT_BEFORE, runs: int = 15) -> dict[str, Any]:
                     samples[name][command].append(_wall([sys.executable, "-c", CLI, *args], env, cwd))
                 imports[name].append(_import_ms(env, cwd))
         python_alone = [_wall([sys.executable, "-c", "pass"], os.environ.copy(), cwd) for _ in range(runs)]
-    result: dict[str, Any] = {"before": before, "runs": runs, "load_average": round(load_average, 1),
+    result: dict[str, Any] = {"before_commit": before, "runs": runs, "load_average": round(load_average, 1),
                               "python_alone_ms": round(statistics.median(python_alone) * 1000, 1)}
     for name in trees:
         result[name] = {command: round(statistics.median(v) * 1000, 1) for command, v in samples[name].items()}
@@ -107,9 +107,10 @@ def _block(result: dict[str, Any], command: str) -> str:
 ```
 
 Medians of {result["runs"]} fresh processes per tree, interleaved in the same run (load average
-{result["load_average"]} at the start); `before` is commit {result["before"]}, when `service/cli.py` imported
+{result["load_average"]} at the start); `before` is commit {result["before_commit"]}, when `service/cli.py` imported
 settings, models, numpy and rich at the top. `import service.cli` is `python -X importtime`'s cumulative figure.
-Python itself starts in {result["python_alone_ms"]} ms.
+Python itself starts in {result["python_alone_ms"]} ms. `archive list` still builds a `Pipeline`, whose module
+imports every stage (numpy, OpenCV, PyAV, yt-dlp): the CLI's own share of it is what went.
 
 | command | before ms | after ms | after / before |
 |---|---:|---:|---:|
