@@ -216,7 +216,7 @@ class ProcessQueue:
             if job.attempts >= MAX_WORKER_DEATHS:
                 jobs.fail(job_id, f"the worker process died {job.attempts} times while running this job",
                           "internal")
-                log.error("job %s failed: its worker process died %d times", job_id, job.attempts)
+                log.warning("job %s failed: its worker process died %d times", job_id, job.attempts)
                 return False
             return True
         except Exception:  # the database is unreachable: the job stays unfinished and resumes on the next start
