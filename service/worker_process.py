@@ -129,7 +129,6 @@ class _Slot:
         return True
 
     def _loop(self) -> None:
-        self._spawn()
         try:
             while True:
                 job_id = self.owner._queue.get()
@@ -143,6 +142,9 @@ class _Slot:
                         self._reap()
                         if not self.owner._retry_after_death(job_id):
                             break
+                except Exception:  # no process could be started: the job stays queued for the next start
+                    log.exception("could not hand job %s to a worker process", job_id)
+                    self._reap()
                 finally:
                     self.owner._queue.task_done()
         finally:
