@@ -2,15 +2,17 @@
 
 What it does, all real: makes small clips with ffmpeg (lavfi sources, nothing downloaded), starts
 ``firstseen serve`` as a subprocess on 127.0.0.1 with a temporary ``FIRSTSEEN_HOME`` (embedded SQLite unless
-``--database-url``; the default in-process worker thread), makes an admin key with ``firstseen keys create``
+``--database-url``; the default worker process beside the API), makes an admin key with ``firstseen keys create``
 and one reader key per client through ``POST /api/v1/keys``, seeds a small archive (``POST /api/v1/archive``)
 and a few finished checks of excerpts of it. One client alone reads for ``baseline_s`` seconds (what a read
 costs unloaded); then ``--clients`` asyncio clients (httpx, one key each, no
-think time) loop until ``--duration`` seconds or ``--requests`` requests, each request drawn at random:
+think time) loop until ``--duration`` seconds or ``--requests`` requests, twice: reads only, then with new
+checks among them (the reads' percentiles of both runs, and the ratio of their p99, are the result). Each request
+is drawn at random:
 
 - reads: a check's report (``GET /api/v1/checks/{id}``), the archive list (``GET /api/v1/archive``),
   an evidence picture (``GET /api/v1/checks/{id}/evidence/{n}.jpg``);
-- about one request in ``1/--check-share``: a new check, a small clip uploaded as multipart
+- in the second run, about one request in ``1/--check-share``: a new check, a small clip uploaded as multipart
   (``remember=false``, so the archive the reads see stays the same size).
 
 An error is any answer other than 200 for a read or 202 for a new check (a 429 included), or a transport
@@ -77,10 +79,10 @@ EXCERPT = ("2", "4")  # start, length in seconds
 @dataclass(frozen=True)
 class LoadConfig:
     clients: int = 50
-    duration_s: float = 60.0
-    max_requests: int = 6000
-    check_share: float = 0.1
-    drain_s: float = 120.0
+    duration_s: float = 30.0  # each of the two runs
+    max_requests: int = 20000
+    check_share: float = 0.05
+    drain_s: float = 900.0  # every accepted check must end: one worker process runs them one after another
     baseline_s: float = 5.0  # one client, reads only, before the load
     sources: int = len(SOURCES)  # archive clips, and one seed check of each
     seed: int = 1
@@ -304,6 +306,22 @@ def _drain(client: httpx.Client, status_urls: list[str], drain_s: float) -> tupl
     return Counter(latest.values()), time.monotonic() - started
 
 
+def _phase(url: str, keys: list[str], seeded: Seeded, clips: list[tuple[str, bytes]], check_share: float,
+           config: LoadConfig, rng: random.Random) -> tuple[Tally, float]:
+    """Every client looping for ``duration_s`` or ``max_requests`` in all; (tally, seconds taken)."""
+    tally = Tally()
+    started = time.monotonic()
+    deadline = started + config.duration_s
+    budget = [config.max_requests]
+
+    async def load() -> None:
+        await asyncio.gather(*(_client(url, key, seeded, clips, check_share, deadline, budget, tally,
+                                       random.Random(rng.random())) for key in keys))
+
+    asyncio.run(load())
+    return tally, time.monotonic() - started
+
+
 def run_load(config: LoadConfig, work: Path | None = None) -> dict[str, Any]:
     """The whole run (clips, server, keys, seed, load, drain); the result as a dict."""
     with tempfile.TemporaryDirectory(prefix="firstseen-load-") as tmp:
@@ -324,32 +342,29 @@ def run_load(config: LoadConfig, work: Path | None = None) -> dict[str, Any]:
                 baseline = Tally()
                 asyncio.run(_client(server.url, keys[0], seeded, clips, 0.0, time.monotonic() + config.baseline_s,
                                     [config.max_requests], baseline, random.Random(rng.random())))
-                tally = Tally()
-                started = time.monotonic()
-                deadline = started + config.duration_s
-                budget = [config.max_requests]
-
-                async def load() -> None:
-                    await asyncio.gather(*(
-                        _client(server.url, key, seeded, clips, config.check_share, deadline, budget, tally,
-                                random.Random(rng.random())) for key in keys))
-
-                asyncio.run(load())
-                elapsed = time.monotonic() - started
+                # the same clients, reads only, then with new checks among them: the cost of running checks
+                quiet, quiet_s = _phase(server.url, keys, seeded, clips, 0.0, config, random.Random(rng.random()))
+                tally, elapsed = _phase(server.url, keys, seeded, clips, config.check_share, config,
+                                        random.Random(rng.random()))
                 states, drained = _drain(admin_client, tally.new_checks, config.drain_s)
         tracebacks = server.log.read_text(errors="replace").count("Traceback (most recent call last)")
         reads = [v for k in READS for v in tally.latencies[k]]
+        quiet_reads = _percentiles([v for k in READS for v in quiet.latencies[k]])
+        loaded_reads = _percentiles(reads)
         failed = states.get("failed", 0)
         result: dict[str, Any] = {
             "clients": config.clients,
             "duration_s": round(elapsed, 1),
             "requests": tally.requests,
             "requests_per_s": round(tally.requests / elapsed, 1) if elapsed else None,
-            "errors": sum(tally.errors.values()) + sum(baseline.errors.values()) + failed + tracebacks,
-            "errors_by_kind": dict(tally.errors + baseline.errors) | ({"check_failed": failed} if failed else {})
-            | ({"server_traceback": tracebacks} if tracebacks else {}),
-            "error_examples": baseline.error_examples + tally.error_examples,
-            "reads": _percentiles(reads),
+            "errors": sum((tally.errors + quiet.errors + baseline.errors).values()) + failed + tracebacks,
+            "errors_by_kind": dict(tally.errors + quiet.errors + baseline.errors)
+            | ({"check_failed": failed} if failed else {}) | ({"server_traceback": tracebacks} if tracebacks else {}),
+            "error_examples": baseline.error_examples + quiet.error_examples + tally.error_examples,
+            "reads": loaded_reads,
+            "reads_without_checks": quiet_reads | {"requests_per_s": round(quiet.requests / quiet_s, 1)},
+            "p99_with_vs_without_checks": (round(loaded_reads["p99_ms"] / quiet_reads["p99_ms"], 2)  # type: ignore[operator]
+                                           if loaded_reads["p99_ms"] and quiet_reads["p99_ms"] else None),
             "reads_by_kind": {k: _percentiles(tally.latencies[k]) for k in READS},
             "baseline_reads": _percentiles([v for k in READS for v in baseline.latencies[k]]),
             "new_checks": {
@@ -365,9 +380,10 @@ def run_load(config: LoadConfig, work: Path | None = None) -> dict[str, Any]:
             "seed": {"archive_items": seeded.archive_items, "checks": len(seeded.check_urls),
                      "evidence_pictures": len(seeded.evidence_urls)},
             "setup": {"database": "postgresql" if config.database_url else "sqlite",
-                      "worker": "in-process (1 thread)", "rate_limit_per_minute": RATE_LIMIT_PER_MINUTE,
+                      "worker": "1 worker process beside the API", "rate_limit_per_minute": RATE_LIMIT_PER_MINUTE,
                       "check_share": config.check_share, "max_requests": config.max_requests,
-                      "drain_s": config.drain_s, "baseline_s": config.baseline_s, "setup_s": round(setup_s, 1),
+                      "drain_s": config.drain_s, "duration_s": config.duration_s, "baseline_s": config.baseline_s,
+                      "setup_s": round(setup_s, 1),
                       "cpus": os.cpu_count(), "load_average": round(load_average, 1),
                       "python": platform.python_version()},
         }
@@ -379,49 +395,52 @@ def _paragraph(text: str) -> str:
 
 
 def _block(result: dict[str, Any], command: str) -> str:
-    reads, checks, setup = result["reads"], result["new_checks"], result["setup"]
+    reads, quiet, checks, setup = result["reads"], result["reads_without_checks"], result["new_checks"], result["setup"]
     rows = "\n".join(
         f"| {name} | {r['count']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |"
-        for name, r in (("all reads", reads), *((f"`{k}`", result["reads_by_kind"][k]) for k in READS),
+        for name, r in (("reads, no checks running", quiet), ("**reads, checks running**", reads),
+                        *((f"`{k}`, checks running", result["reads_by_kind"][k]) for k in READS),
                         ("new check (upload, 202)", checks["upload_latency"]),
                         ("reads, one client alone (before the load)", result["baseline_reads"])))
     database = "PostgreSQL" if setup["database"] == "postgresql" else "the embedded SQLite"
     mean_wait = result["clients"] / result["requests_per_s"] if result["requests_per_s"] else 0
     what = _paragraph(f"""
         `bench/load.py` starts `firstseen serve` on 127.0.0.1 with a temporary `FIRSTSEEN_HOME` ({database}, the
-        default in-process worker thread), seeds {result["seed"]["archive_items"]} archive clips and
+        default: {setup["worker"]}), seeds {result["seed"]["archive_items"]} archive clips and
         {result["seed"]["checks"]} finished checks of excerpts of them, then runs {result["clients"]} concurrent
-        clients (asyncio + httpx in one process, one reader key each, no think time) for {result["duration_s"]} s.
-        Each request is drawn at random: a check's report (`check`, `GET /api/v1/checks/{{id}}`), the archive list
-        (`archive`), an evidence JPEG (`evidence`; the seed checks' pictures were viewed once while seeding, so
-        these are cached reads), or, one request in {round(1 / setup["check_share"])}, a new check of a small
-        uploaded clip (multipart, `remember=false`). An error is any answer other than 200 for a read or 202 for a
-        new check, a transport error, a new check that ends `failed`, or a traceback in the server's log. The
-        per-key rate limit is raised to {RATE_LIMIT_PER_MINUTE:,} a minute for the run: clients without think time
-        would otherwise measure the limiter (120 a minute a key by default), and a 429 would count as an error.
-        Before the load, one client alone reads for {setup["baseline_s"]:.0f} s (the table's last row).""")
+        clients (asyncio + httpx in one process, one reader key each, no think time) twice, {setup["duration_s"]:.0f} s
+        each: first reads only, then with new checks among the requests. Each request is drawn at random: a check's
+        report (`check`, `GET /api/v1/checks/{{id}}`), the archive list (`archive`), an evidence JPEG (`evidence`;
+        the seed checks' pictures were viewed once while seeding, so these are cached reads), or, in the second run,
+        one request in {round(1 / setup["check_share"])}, a new check of a small uploaded clip (multipart,
+        `remember=false`). An error is any answer other than 200 for a read or 202 for a new check, a transport
+        error, a new check that ends `failed`, or a traceback in the server's log. The per-key rate limit is raised
+        to {RATE_LIMIT_PER_MINUTE:,} a minute for the run: clients without think time would otherwise measure the
+        limiter (120 a minute a key by default), and a 429 would count as an error. Before the load, one client
+        alone reads for {setup["baseline_s"]:.0f} s (the table's last row).""")
     load = _paragraph(f"""
-        Client and server share the machine's {setup["cpus"]} CPUs, which other work was also using (load average
-        {setup["load_average"]} when the run started). With {result["clients"]} clients and no think time, a
-        request mostly waits its turn: {result["clients"]} clients at {result["requests_per_s"]} requests a second
-        is {mean_wait:.2f} s per round trip on average (Little's law), so the percentiles measure the queue in
-        front of one server process as much as the work of a read.""")
+        Client, server and worker share the machine's {setup["cpus"]} CPUs, which other work was also using (load
+        average {setup["load_average"]} when the run started). With {result["clients"]} clients and no think time,
+        a request mostly waits its turn: {result["clients"]} clients at {result["requests_per_s"]} requests a second
+        is {mean_wait:.2f} s per round trip on average (Little's law), so the percentiles measure the queue in front
+        of one server process as much as the work of a read.""")
     queued = _paragraph(f"""
         New checks: {checks["accepted"]} of {checks["submitted"]} accepted with 202 and queued. After
-        {result["duration_s"]} s of load and {checks["waited_s"]} s of waiting,
-        {checks["done"]} were done, {checks["still_queued"]} still queued, {checks["still_running"]} running and
-        {checks["failed"]} failed. One worker thread fingerprints them in order, so a surge lengthens the queue
-        instead of failing requests, and reads are answered meanwhile.""")
+        {result["duration_s"]} s of load and {checks["waited_s"]} s of waiting, {checks["done"]} were done,
+        {checks["still_queued"]} still queued, {checks["still_running"]} running and {checks["failed"]} failed. The
+        worker process fingerprints them in order, niced, so a surge lengthens the queue instead of failing requests
+        or slowing reads.""")
     return f"""{BEGIN}
-## Load (issue 6)
+## Load (issues 6 and 15)
 
 ```sh
-{command}    # ~4 min: setup, {result["duration_s"]:.0f} s of load, up to {setup["drain_s"]:.0f} s for queued checks
+{command}    # ~5 min: setup, twice {setup["duration_s"]:.0f} s of load, then the queued checks
 ```
 
 {what}
 
-**{result["requests"]} requests, {result["requests_per_s"]} a second, {result["errors"]} errors.**
+**Reads' p99 with checks running: {result["p99_with_vs_without_checks"]}× the run without checks.
+{result["requests"]} requests with checks, {result["requests_per_s"]} a second, {result["errors"]} errors.**
 
 | request | count | p50 ms | p95 ms | p99 ms |
 |---|---:|---:|---:|---:|

@@ -3,41 +3,62 @@
 A thin layer over ``service.pipeline``: parse arguments, build ``Settings``
 once, show rich progress, print text or JSON, and turn ``BadInput`` into exit
 code 2 with one line on stderr (never a traceback).
+
+Only typer is imported up front: each command imports what it needs when it runs
+(settings, models, rich, numpy), so ``--help`` and small commands start at once
+(``python -m bench.startup`` measures it). Help is plain click text for the same reason.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from service.dates import TRUSTED_DATE_ORIGINS
 from service.errors import BadInput, FirstseenError, NotFound
-from service.models import ArchiveItem, ArchiveMetadata, Claims, Report
-from service.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from service.models import ArchiveItem, Report
 
 __all__ = ["app", "main"]
 
-log = logging.getLogger(__name__)
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="firstseen: has this footage been online before?")
-archive_app = typer.Typer(no_args_is_help=True, help="Curate the archive of prior uploads.")
+archive_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Curate the archive of prior uploads.")
 app.add_typer(archive_app, name="archive")
 
-out = Console()
-err = Console(stderr=True)
+
+
+class _LazyConsole:
+    """A rich ``Console`` made on first use: importing rich is time ``--help`` does not need."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def rich_console(self) -> Console:
+        """The console itself, for rich classes that take one (``Progress``)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich_console, name)
+
+
+out: Any = _LazyConsole()
+err: Any = _LazyConsole(stderr=True)
 
 T = TypeVar("T")
 
@@ -48,6 +69,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def _plain(value: object) -> str:
     """Text from users and pages for rich: no markup (``[/]`` would crash it), no terminal escapes."""
+    from rich.markup import escape
+
     return escape(_CONTROL.sub("\ufffd", str(value)))
 
 
@@ -77,14 +100,17 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[float, str], None
     if not enabled:
         yield lambda _f, _s: None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+                  TimeElapsedColumn(), console=err.rich_console, transient=True) as bar:
         task = bar.add_task(label, total=1.0)
         yield lambda f, stage: bar.update(task, completed=f, description=f"{label}: {stage}")
 
 
 def _pipeline() -> Any:
     from service.pipeline import Pipeline
+    from service.settings import Settings
 
     pipeline = Pipeline.from_settings(Settings())
     _open_pipelines.append(pipeline)
@@ -96,6 +122,8 @@ def _print_json(data: Any) -> None:
 
 
 def _print_item(item: ArchiveItem) -> None:
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     for key, value in item.to_dict().items():
         if value not in (None, ""):
@@ -105,6 +133,8 @@ def _print_item(item: ArchiveItem) -> None:
 
 def _published(item: ArchiveItem, unknown: str = "?") -> str:
     """An archived date for a table; one only a web page claims says so (service/dates.py)."""
+    from service.dates import TRUSTED_DATE_ORIGINS
+
     if not item.published:
         return unknown
     claimed = item.date_origin not in TRUSTED_DATE_ORIGINS
@@ -121,6 +151,8 @@ def _print_report(report: Report) -> None:
               f"{_plain(report.explanation)}", highlight=False)
     if not report.matches:
         return
+    from rich.table import Table
+
     table = Table(title="Matches", show_lines=False)
     columns = ("id", "title", "published", "location", "score", "coverage", "seen as", "segments (query → archive, s)")
     for col in columns:
@@ -146,6 +178,7 @@ def check(
 ) -> None:
     """Check whether a video's footage is already in the archive."""
     from service.dates import parse_claimed_date
+    from service.models import Claims
 
     def run() -> Report:
         if claimed_date:
@@ -191,6 +224,7 @@ def archive_add(
 ) -> None:
     """Fingerprint a video and store it with its provenance."""
     from service.dates import parse_date
+    from service.models import ArchiveMetadata
 
     def run() -> ArchiveItem:
         if published:
@@ -243,9 +277,11 @@ def archive_import(
         return
 
     def run() -> list[ArchiveItem]:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         pipeline = _pipeline()
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=err, disable=as_json) as bar:
+                      TimeElapsedColumn(), console=err.rich_console, disable=as_json) as bar:
             task = bar.add_task("importing", total=None)
 
             def step(done: int, total: int, name: str) -> None:
@@ -269,6 +305,8 @@ def archive_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List archived footage."""
+    from rich.table import Table
+
     items = _run(lambda: _pipeline().store.list(q=query, kind=kind))
     if as_json:
         _print_json([i.to_dict() for i in items])
@@ -288,6 +326,8 @@ def archive_audit(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Who changed the archive, when, and what."""
+    from rich.table import Table
+
     entries = _run(lambda: _pipeline().store.audit_log(limit=limit))
     if as_json:
         _print_json(entries)
@@ -321,8 +361,9 @@ def archive_remove(item_id: int, as_json: Annotated[bool, typer.Option("--json")
 
 
 # --- footage, sources, crawl --------------------------------------------------
-footage_app = typer.Typer(no_args_is_help=True, help="The life of a piece of footage: every known upload.")
-sources_app = typer.Typer(no_args_is_help=True, help="Channels, playlists and feeds to crawl.")
+footage_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                          help="The life of a piece of footage: every known upload.")
+sources_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Channels, playlists and feeds to crawl.")
 app.add_typer(footage_app, name="footage")
 app.add_typer(sources_app, name="sources")
 
@@ -334,6 +375,8 @@ def footage_show(
     png: Annotated[Path | None, typer.Option(help="Also draw the timeline into this PNG file.")] = None,
 ) -> None:
     """Every known upload of the footage, oldest first, with its claim and shared seconds."""
+    from rich.table import Table
+
     from service.match.verdict import sort_by_date
 
     def run() -> tuple[list[ArchiveItem], list[tuple[int, int, float, str]]]:
@@ -385,6 +428,8 @@ def sources_add(url: str, as_json: Annotated[bool, typer.Option("--json")] = Fal
 @sources_app.command("list")
 def sources_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List crawl sources and how their last crawl went."""
+    from rich.table import Table
+
     sources = _run(lambda: _pipeline().sources.list())
     if as_json:
         _print_json([s.to_dict() for s in sources])
@@ -406,11 +451,13 @@ def sources_remove(source_id: int) -> None:
 
 
 def _crawl_all(source_id: int | None, keep_media: bool, as_json: bool) -> list[dict[str, Any]]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     pipeline = _pipeline()
     ids = [source_id] if source_id is not None else [s.id for s in pipeline.sources.list()]
     summaries: list[dict[str, Any]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, disable=as_json) as bar:
+                  TimeElapsedColumn(), console=err.rich_console, disable=as_json) as bar:
         for sid in ids:
             url = pipeline.sources.get(sid).url
             task = bar.add_task(f"source {sid}", total=None)
@@ -497,7 +544,7 @@ def prune(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 # --- benchmarks ----------------------------------------------------------------
-bench_app = typer.Typer(no_args_is_help=True, help="Measure speed and accuracy.")
+bench_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Measure speed and accuracy.")
 app.add_typer(bench_app, name="bench")
 
 
@@ -510,6 +557,8 @@ def bench_index(
 ) -> None:
     """Latency and recall of the archive index at scale; the last line is JSON."""
     from dataclasses import asdict
+
+    from rich.table import Table
 
     from service.benchmark import result_json, run_index_bench
 
@@ -528,13 +577,14 @@ def bench_index(
 
 
 # --- keys and serve (issue 4: API and web form) ---------------------------------
-keys_app = typer.Typer(no_args_is_help=True, help="API keys for the HTTP API and the web form.")
+keys_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="API keys for the HTTP API and the web form.")
 app.add_typer(keys_app, name="keys")
 
 
 def _key_store() -> Any:
     from service.archive.store import create_db_engine
     from service.auth import KeyStore
+    from service.settings import Settings
 
     settings = Settings()
     settings.ensure_dirs()
@@ -572,6 +622,8 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List API keys (never the keys themselves)."""
+    from rich.table import Table
+
     keys = _run(lambda: _key_store().list())
     if as_json:
         _print_json([k.to_dict() for k in keys])
@@ -595,12 +647,13 @@ def keys_revoke(key_id: int) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="In-process job worker threads.")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes running jobs beside the API (without Redis).")] = 1,
 ) -> None:
     """Serve the HTTP API (/api/v1, docs at /docs) and the web form (/) with uvicorn."""
     import uvicorn
 
     from service.api import create_app
+    from service.settings import Settings
 
     application = _run(lambda: create_app(Settings(), workers=workers))
     uvicorn.run(application, host=host, port=port, log_level="info")
@@ -613,11 +666,15 @@ def worker(
     threads: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 1,
 ) -> None:
     """Run checks and archive additions queued on Redis (FIRSTSEEN_REDIS_URL) until stopped."""
+    from service.settings import Settings
+
     settings = Settings()
     if not settings.redis_url:
         _fail("firstseen worker needs FIRSTSEEN_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
     if threads < 1:
         _fail("use --threads ≥ 1")
+    import logging
+
     from service.queue_redis import run_worker
 
     logging.getLogger("service.queue_redis").setLevel(logging.INFO)
@@ -628,6 +685,8 @@ def worker(
 
 @app.callback()
 def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
+    import logging
+
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("PIL").setLevel(logging.WARNING)

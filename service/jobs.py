@@ -4,8 +4,8 @@ A front end (API, web form) writes a job row and calls ``queue.enqueue(job_id)``
 a worker calls ``run_job(pipeline, job_id)``, which does the work through
 ``Pipeline`` and writes progress and the result back to the row. Front ends read
 progress from the database only, so any queue works behind the ``JobQueue``
-protocol: ``InProcessQueue`` (worker threads, the default) here, a Redis-backed
-one elsewhere.
+protocol: ``ProcessQueue`` (worker processes beside the API, the default;
+service/worker_process.py) or ``RedisQueue`` (service/queue_redis.py).
 
     jobs = JobStore(engine)
     job = jobs.create("check", {"source": "https://…", "claims": {"date": "2021-03-11"}})
@@ -22,9 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import queue as queue_mod
 import shutil
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -42,7 +40,6 @@ from service.models import ArchiveItem, ArchiveMetadata, Claims, Segment
 from service.settings import Settings
 
 __all__ = [
-    "InProcessQueue",
     "Job",
     "JobKind",
     "JobQueue",
@@ -366,75 +363,6 @@ class JobQueue(Protocol):
     """Where front ends hand a job to workers. They only ever call ``enqueue``."""
 
     def enqueue(self, job_id: str) -> None: ...
-
-
-class InProcessQueue:
-    """Worker threads in this process, each with its own ``Pipeline``; the default behind ``firstseen serve``.
-
-    One worker keeps jobs in submission order (an archive addition before the check that
-    relies on it) and leaves a core for the web server.
-    """
-
-    def __init__(self, settings: Settings, workers: int = 1,
-                 pipeline_factory: Callable[[Settings], Any] | None = None) -> None:
-        self.settings = settings
-        self.workers = max(1, workers)
-        self._factory = pipeline_factory
-        self._queue: queue_mod.Queue[str | None] = queue_mod.Queue()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-
-    def _make_pipeline(self) -> Any:
-        if self._factory is not None:
-            return self._factory(self.settings)
-        from service.pipeline import Pipeline
-
-        return Pipeline.from_settings(self.settings)
-
-    def start(self) -> None:
-        with self._lock:
-            if self._threads:
-                return
-            for n in range(self.workers):
-                t = threading.Thread(target=self._loop, name=f"firstseen-worker-{n}", daemon=True)
-                t.start()
-                self._threads.append(t)
-
-    def enqueue(self, job_id: str) -> None:
-        self.start()
-        self._queue.put(job_id)
-
-    def _loop(self) -> None:
-        pipeline = self._make_pipeline()
-        try:
-            while True:
-                job_id = self._queue.get()
-                try:
-                    if job_id is None:
-                        return
-                    run_job(pipeline, job_id)
-                except Exception:  # a database outage must not kill the worker
-                    log.exception("worker could not run job %s", job_id)
-                finally:
-                    self._queue.task_done()
-        finally:
-            pipeline.close()
-
-    def join(self, timeout: float | None = None) -> None:
-        """Wait until every enqueued job has been run (tests, shutdown)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self._queue.unfinished_tasks:
-            if deadline is not None and time.monotonic() > deadline:
-                return
-            time.sleep(0.05)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        with self._lock:
-            threads, self._threads = self._threads, []
-        for _ in threads:
-            self._queue.put(None)
-        for t in threads:
-            t.join(timeout)
 
 
 def resume_unfinished(store: JobStore, queue: JobQueue) -> list[str]:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from service.archive.changes import ChangeFeed
 from service.archive.index import ExactIndex, HashIndex, Hits
 from service.archive.mih import MultiIndexHashIndex
 from service.archive.sources import Source, SourceStore
@@ -79,8 +80,9 @@ class CrawlSummary:
     failed: tuple[tuple[str, str], ...]  # (url, reason)
 
 
-# How stale a process's view of the archive may get before it re-reads the item ids.
-INDEX_SYNC_S = 2.0
+# How stale a process's view of the archive may get: how often a check reads the change feed
+# (one indexed read of the few newest audit rows; service/archive/changes.py).
+INDEX_SYNC_S = 0.25
 # Candidate items whose foreground hashes stay in memory between checks.
 FOREGROUND_CACHE_ITEMS = 256
 
@@ -106,6 +108,7 @@ class Pipeline:
         self._archive_times: dict[int, np.ndarray] = {}
         self._foreground_cache: OrderedDict[int, npt.NDArray[np.uint64] | None] = OrderedDict()
         self._synced_at = 0.0
+        self._changes = ChangeFeed(store.engine)
         self.sources = SourceStore(store.engine)
 
     @classmethod
@@ -130,6 +133,7 @@ class Pipeline:
         """Built from the store on first use: exact below a million hashes, multi-index hashing above."""
         with self._index_lock:
             if self._index is None:
+                self._changes.start()  # before reading: a change made meanwhile is applied by the next sync
                 stored = [s for s in self.store.fingerprints() if s.fingerprint.hasher == self.hasher.name]
                 total = sum(int(np.count_nonzero(s.fingerprint.hashes)) for s in stored)
                 backend = self.settings.index_backend
@@ -145,19 +149,22 @@ class Pipeline:
             return self._index
 
     def _sync_index(self) -> None:
-        """Pick up items other processes added or removed (at most every INDEX_SYNC_S)."""
+        """Pick up items other processes added or removed (at most every INDEX_SYNC_S), from the change feed."""
         index = self.index
         if time.monotonic() - self._synced_at < INDEX_SYNC_S:
             return
         self._synced_at = time.monotonic()
-        stored_ids: set[int] = set(self.store.item_ids())
+        changes = self._changes.since_last()
+        if not changes:
+            return
         known = index.item_ids()
-        for gone in known - stored_ids:
+        # A removed id is dropped even when it came back (SQLite may reuse the highest id): re-read below.
+        for gone in changes.removed & known:
             index.remove(gone)
             self._archive_times.pop(gone, None)
             self._foreground_cache.pop(gone, None)
-        new = sorted(stored_ids - known)
-        if new:
+        new = sorted((changes.added | changes.removed) - (known - changes.removed))
+        if new:  # fingerprints of items still stored; an item added and removed since reads as nothing
             for s in self.store.fingerprints(new):
                 if s.fingerprint.hasher == self.hasher.name:
                     index.add(s.item_id, s.fingerprint)

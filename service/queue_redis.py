@@ -1,6 +1,6 @@
 """Jobs on Redis through Dramatiq: the API enqueues, ``firstseen worker`` processes on any machine run them.
 
-A front end over ``service.jobs`` like ``InProcessQueue``: the job row in the
+A front end over ``service.jobs`` like ``ProcessQueue`` (service/worker_process.py): the job row in the
 shared database is the truth (state, progress, result); Redis carries only the
 job id. ``RedisQueue`` implements the ``JobQueue`` protocol (``enqueue``);
 ``run_worker`` consumes the queue and calls ``run_job`` with a ``Pipeline`` per
@@ -33,7 +33,7 @@ import redis
 from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 from dramatiq.common import dq_name
 
-from service.jobs import InProcessQueue, JobQueue, JobStore, run_job
+from service.jobs import JobQueue, JobStore, run_job
 from service.settings import Settings
 
 __all__ = ["QUEUE_NAME", "RedisQueue", "queue_for", "run_worker"]
@@ -91,10 +91,12 @@ class RedisQueue:
 
 
 def queue_for(settings: Settings, workers: int = 1) -> JobQueue:
-    """The queue a front end hands jobs to: Redis when ``redis_url`` is set, else worker threads in-process."""
+    """The queue a front end hands jobs to: Redis when ``redis_url`` is set, else worker processes beside the API."""
     if settings.redis_url:
         return RedisQueue(settings)
-    return InProcessQueue(settings, workers=workers)
+    from service.worker_process import ProcessQueue
+
+    return ProcessQueue(settings, workers=workers)
 
 
 class _Runner:

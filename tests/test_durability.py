@@ -3,6 +3,7 @@ archive consistent, and a check job the server had accepted finishes after a res
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -136,6 +137,71 @@ def test_server_killed_mid_check_resumes_the_job_after_restart(
     assert body["status"] == "done", body
     assert body["report"]["verdict"] == "recycled"
     assert assert_consistent(settings) == 2  # the check was remembered exactly once
+
+
+def _worker_processes(pid: int) -> list[int]:
+    """Process ids of the job workers ``pid`` started (Linux /proc; multiprocessing's helpers left out)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(FileNotFoundError):
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(int(child))
+    return found
+
+
+@pytest.mark.slow
+def test_worker_process_killed_mid_check_loses_nothing_and_the_api_keeps_answering(
+        home: Path, settings: Settings, database_url: str | None, media: Media, long_clip: Path) -> None:
+    env = _env(home, database_url)
+    subprocess.run([EXE, "archive", "add", str(long_clip), "--title", "long", "--published", "2018-03-01"],
+                   env=env, check=True, capture_output=True, timeout=300)
+    key = json.loads(subprocess.run([EXE, "keys", "create", "--role", "reader", "--json"], env=env, check=True,
+                                    capture_output=True, text=True).stdout)["key"]
+    auth = {"Authorization": f"Bearer {key}"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_serve_process(env, port, home.parent / "serve.log")
+    try:
+        with long_clip.open("rb") as fh:
+            r = httpx.post(f"{base}/api/v1/checks", headers=auth, timeout=120,
+                           files={"file": ("long.mp4", fh, "video/mp4")}, data={"claimed_date": "2023-05-01"})
+        assert r.status_code == 202, r.text
+        status_url = r.json()["status_url"]
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{base}{status_url}", headers=auth).json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        # The check runs in a child of the server, not in the server's own process.
+        workers = _worker_processes(server.pid)
+        assert len(workers) == 1, workers
+        os.kill(workers[0], signal.SIGKILL)
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200  # the API never went down
+        deadline = time.monotonic() + 240
+        while True:
+            body = httpx.get(f"{base}{status_url}", headers=auth, params={"wait": 5}, timeout=30).json()
+            if body["status"] in ("done", "failed"):
+                break
+            assert time.monotonic() < deadline, body
+        replacement = _worker_processes(server.pid)
+        assert replacement and workers[0] not in replacement  # a new worker process took the job over
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    assert body["status"] == "done", body
+    assert body["report"]["verdict"] == "recycled"
+    assert assert_consistent(settings) == 2  # the check was remembered exactly once
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        from service.jobs import JobStore
+
+        assert JobStore(engine).get(status_url.rsplit("/", 1)[1]).attempts == 2
+    finally:
+        engine.dispose()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in replacement):  # no worker outlives the server
+        assert time.monotonic() < deadline, replacement
+        time.sleep(0.1)
 
 
 def test_a_job_rerun_after_it_stored_but_before_it_finished_stores_nothing_twice(

@@ -145,7 +145,6 @@ def test_prune_never_removes_media_of_archived_items(cli: Any, web_server: Loopb
     with Pipeline.from_settings(settings) as pipeline:
         archived = pipeline.archive_add(str(media.original), ArchiveMetadata(title="Convoy"))
         kept_copy = Path(str(pipeline.store.media_path(archived.id)))
-        engine = pipeline.store.engine
     # An item whose media lies in the cache (an archive made before media was copied under home/media),
     # and one whose media lies in an upload folder no job names.
     legacy = _download(cli, web_server, media.other, "legacy.mp4", settings)
@@ -159,7 +158,8 @@ def test_prune_never_removes_media_of_archived_items(cli: Any, web_server: Loopb
                 c.execute(items.update().where(items.c.id == item.id).values(media_path=str(path)))
     for folder in (legacy, orphan, kept_copy.parent):
         _age(folder, 400 * DAY_S)
-    summary = prune(settings, engine)
+    with Pipeline.from_settings(settings) as pipeline:  # an engine of its own, disposed after
+        summary = prune(settings, pipeline.store.engine)
     assert (summary.uploads, summary.cache_entries) == (0, 0)
     assert kept_copy.is_file() and _files(legacy) and _files(orphan)
 

@@ -2,8 +2,8 @@
 
 Everything is built here, once per app, from the injected ``Settings``: the
 pipeline (reads and archive edits), the job store, the key store, the rate
-limiter and the job queue (worker threads in this process unless another
-``JobQueue`` is given). On start-up, jobs left queued or running by a previous
+limiter and the job queue (worker processes beside this one, or Redis, unless
+another ``JobQueue`` is given). On start-up, jobs left queued or running by a previous
 process are handed to the queue again, and a ``Pruner`` starts removing what
 retention no longer keeps (service/retention.py).
 """
@@ -22,8 +22,9 @@ from service.api.headers import SecurityHeaders, docs_page
 from service.api.routes import api_router
 from service.api.services import Services
 from service.api.uploads import BodyLimit
-from service.auth import KeyStore, RateLimiter
+from service.auth import KeyStore
 from service.jobs import JobQueue, JobStore, resume_unfinished
+from service.limits_redis import limiter_for, submit_lock_for
 from service.queue_redis import queue_for
 from service.retention import Pruner
 from service.settings import Settings
@@ -47,7 +48,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
     engine = pipeline.store.engine
     services = Services(
         settings=settings, pipeline=pipeline, jobs=JobStore(engine), keys=KeyStore(engine),
-        limiter=RateLimiter(settings.rate_limit_per_minute),
+        limiter=limiter_for(settings), submit_lock=submit_lock_for(settings),  # in Redis when redis_url is set
         queue=queue if queue is not None else queue_for(settings, workers),  # Redis when redis_url is set
     )
 
@@ -61,9 +62,10 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
             yield
         finally:
             pruner.stop()
-            stop = getattr(services.queue, "stop", None)
-            if stop is not None:
-                stop()
+            for part in (services.queue, services.limiter):
+                stop = getattr(part, "stop", None) or getattr(part, "close", None)
+                if stop is not None:
+                    stop()
             pipeline.close()
 
     app = FastAPI(title="firstseen", version="1", description=DESCRIPTION, lifespan=lifespan,

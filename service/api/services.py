@@ -17,15 +17,17 @@ import secrets
 import shutil
 import threading
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from service.auth import ApiKey, KeyStore, RateLimiter
+from service.auth import ApiKey, KeyStore
 from service.dates import parse_claimed_date, parse_date
 from service.errors import BadInput, FetchRefused, QuotaExceeded, TooLarge
 from service.jobs import Job, JobQueue, JobStore
+from service.limits_redis import HitLimiter
 from service.models import ArchiveMetadata, Claims
 from service.settings import Settings
 
@@ -41,12 +43,12 @@ class Services:
     pipeline: Any  # service.pipeline.Pipeline, for reads and synchronous archive edits
     jobs: JobStore
     keys: KeyStore
-    limiter: RateLimiter
+    limiter: HitLimiter  # RateLimiter, or RedisRateLimiter shared by the replicas (service/limits_redis.py)
     queue: JobQueue
     # Removals update the pipeline's in-memory index, which is not safe for concurrent writers.
     archive_lock: threading.Lock = field(default_factory=threading.Lock)
     # Counting a key's jobs and adding one happen together, so parallel requests cannot pass the quota.
-    submit_lock: threading.Lock = field(default_factory=threading.Lock)
+    submit_lock: AbstractContextManager[Any] = field(default_factory=threading.Lock)
 
     @property
     def uploads_dir(self) -> Path:
