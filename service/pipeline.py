@@ -13,6 +13,7 @@ progress through a ``(fraction, stage)`` callback.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import logging
@@ -342,6 +343,8 @@ class Pipeline:
         claims = claims or Claims()
         info = self.fetch(source, progress)
         fp = self.fingerprint(info, progress)
+        if info.duration is None:  # an upload, or a site that did not say: the decoded length
+            info = dataclasses.replace(info, duration=round(fp.duration, 3))
         progress(0.92, "match")
         # A crashed earlier attempt of this very check may have remembered the upload already:
         # that copy is the upload itself, not prior evidence.
