@@ -321,6 +321,9 @@ def _draw_evidence_ahead(pipeline: Any, job: Job) -> None:
     """The evidence pictures of a check whose upload is about to be deleted (cached under home/evidence)."""
     if not _deleted_at_end(pipeline.settings, job):
         return
+    from service.keyframes import draw_ahead
+
+    draw_ahead(pipeline, job.id, job.result)  # the report's keyframes for reverse search, too
     for n in range(min(evidence_count(job), EVIDENCE_DRAWN_AHEAD)):
         try:
             evidence_jpeg_for(pipeline, job, n)

@@ -196,6 +196,11 @@ class Pipeline:
     def fetch(self, source: str, progress: ProgressFn = _no_progress) -> SourceInfo:
         progress(0.0, "download")
         info = self.downloader.fetch(source, progress=lambda f, s: progress(0.3 * f, s))
+        if info.extractor is None:  # a file, not a page: what its container says about itself
+            from service.decode.container import container_info
+
+            own = container_info(Path(info.media_path))
+            info = dataclasses.replace(info, duration=info.duration or own.duration, container=own.tags)
         return info
 
     def fingerprint(self, info: SourceInfo, progress: ProgressFn = _no_progress) -> VideoFingerprint:

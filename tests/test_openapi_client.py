@@ -93,7 +93,8 @@ def test_generated_client_reads_report_evidence_timeline_and_claimreview(
 def _archive_check_and_read(pkg: ModuleType, models: ModuleType, types: ModuleType, editor: Any, reader: Any,
                             media: Media) -> None:
     with media.original.open("rb") as f:
-        added = _op(pkg, "archive", "add_archive_item").sync(client=editor, wait=60, body=models.AddArchiveItemFilesBody(
+        add = _op(pkg, "archive", "add_archive_item")
+        added = add.sync(client=editor, wait=60, body=models.AddArchiveItemFilesBody(
             file=types.File(payload=f, file_name="original.mp4", mime_type="video/mp4"),
             title="Convoy <b>ambush</b>", published="2018-03-01", location="Idlib",
             source_url="https://example.org/v/1"))

@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 
 from service.api.errors import install_error_handlers
 from service.api.headers import SecurityHeaders, docs_page
-from service.api.routes import api_router
+from service.api.routes import api_router, public_router
 from service.api.schemas import Health
 from service.api.services import Services
 from service.api.uploads import BodyLimit
@@ -79,6 +79,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(public_router)
 
     @app.get("/healthz", tags=["health"], response_model=Health, summary="Liveness and database reachability")
     def healthz() -> Health:

@@ -19,8 +19,8 @@ from service.markup import is_http_url
 __all__ = [
     "ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "AuditEntry", "BatchCreated",
     "BatchRequest", "CheckRequest", "CheckStatus", "ClaimReviewOut", "CrawlResult", "ErrorBody", "Health",
-    "JobCreated", "JobStatus", "KeyCreate", "KeyCreated", "KeyOut", "MatchOut", "ReportOut", "SourceCreate",
-    "SourceOut", "job_result", "public_report",
+    "JobCreated", "JobStatus", "KeyCreate", "KeyCreated", "KeyOut", "KeyframeOut", "KeyframesOut", "MatchOut",
+    "ReportOut", "SearchLink", "SourceCreate", "SourceOut", "job_result", "public_report",
 ]
 
 Text = Field(default=None, max_length=2000)
@@ -176,6 +176,8 @@ class ReportSource(BaseModel):
     timestamp: float | None = Field(default=None, description="Upload time, UTC seconds since 1970")
     description: str | None = None
     duration: float | None = Field(default=None, description="Seconds")
+    container: dict[str, str] | None = Field(default=None, description="An uploaded file's own container tags "
+                                             "(creation_time, location, make, model …): its claims, not evidence")
 
 
 class ReportClaims(BaseModel):
@@ -276,6 +278,30 @@ def job_result(job: Job) -> ReportOut | ArchiveItemOut | CrawlResult | None:
     if job.kind == "archive_add":
         return ArchiveItemOut.model_validate(job.result)
     return CrawlResult.model_validate(job.result)
+
+
+class SearchLink(BaseModel):
+    engine: Literal["Google Lens", "Yandex", "Bing", "TinEye"]
+    url: str
+
+
+class KeyframeOut(BaseModel):
+    """One shot of the checked video and its middle frame, to search the web for."""
+
+    n: int
+    start: float = Field(description="The shot's first second")
+    end: float
+    time: float = Field(description="The keyframe's second (the shot's middle)")
+    image_url: str = Field(description="Full-size JPEG, with this API's key (operation `check_keyframe`)")
+    public_image_url: str | None = Field(description="The same JPEG at an unguessable address anyone may fetch; "
+                                                     "only when the server has `FIRSTSEEN_PUBLIC_URL`")
+    search: list[SearchLink] = Field(description="Reverse image search of `public_image_url`; empty without it")
+
+
+class KeyframesOut(BaseModel):
+    public: bool = Field(description="Whether the server has a public address search engines can fetch from")
+    note: str | None = Field(description="What to do when it has none")
+    keyframes: list[KeyframeOut]
 
 
 class AuditEntry(BaseModel):

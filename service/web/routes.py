@@ -44,6 +44,7 @@ from service.errors import FirstseenError, NotFound
 from service.jobs import Job, claim_review, evidence_jpeg_for, timeline_png_for
 from service.markup import http_link, json_for_html
 from service.models import ArchiveMetadata
+from service.report.platform import platform_rows
 
 __all__ = ["install_web"]
 
@@ -300,6 +301,8 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
         "checked_at": report["checked_at"],
         "claimreview": review,  # rendered with the json_for_html filter
         "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report["matches"] else None,
+        "platform_rows": platform_rows(report["source"]),  # service/report/platform.py
+        "keyframes_url": request.url_for("web_keyframes", job_id=job.id).path,
     }
 
 
@@ -356,3 +359,6 @@ def install_web(app: FastAPI, services: Services) -> None:
                        https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
+    from service.web import keyframes
+
+    app.include_router(keyframes.router)

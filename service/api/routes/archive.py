@@ -95,7 +95,8 @@ async def add_item(request: Request, response: Response, services: ServicesDep, 
     return body_out
 
 
-@router.get("/archive", name="list_archive", response_model=ArchivePage, summary="List archived footage, paged and filtered")
+@router.get("/archive", name="list_archive", response_model=ArchivePage,
+            summary="List archived footage, paged and filtered")
 def list_items(services: ServicesDep, _key: ReaderKey,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
                offset: Offset = 0,
@@ -112,7 +113,8 @@ def get_item(item_id: DbId, services: ServicesDep, _key: ReaderKey) -> ArchiveIt
     return ArchiveItemOut(**services.pipeline.store.get(item_id).to_dict())
 
 
-@router.patch("/archive/{item_id}", name="update_archive_item", response_model=ArchiveItemOut, summary="Correct an item's provenance")
+@router.patch("/archive/{item_id}", name="update_archive_item", response_model=ArchiveItemOut,
+              summary="Correct an item's provenance")
 def update_item(item_id: DbId, body: ArchivePatch, services: ServicesDep, key: EditorKey) -> ArchiveItemOut:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("published"):
@@ -121,7 +123,8 @@ def update_item(item_id: DbId, body: ArchivePatch, services: ServicesDep, key: E
     return ArchiveItemOut(**item.to_dict())
 
 
-@router.delete("/archive/{item_id}", name="remove_archive_item", response_model=ArchiveItemOut, summary="Remove an item and its fingerprints")
+@router.delete("/archive/{item_id}", name="remove_archive_item", response_model=ArchiveItemOut,
+               summary="Remove an item and its fingerprints")
 def delete_item(item_id: DbId, services: ServicesDep, key: EditorKey) -> ArchiveItemOut:
     with services.archive_lock:
         removed = services.pipeline.archive_remove(item_id, actor=key.actor)

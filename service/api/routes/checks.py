@@ -30,8 +30,8 @@ from service.api.schemas import (
     BatchRequest,
     CheckRequest,
     CheckStatus,
-    ClaimReviewOut,
     Claimed,
+    ClaimReviewOut,
     JobCreated,
     job_error,
     public_report,
@@ -97,7 +97,8 @@ async def create_check(request: Request, response: Response, services: ServicesD
     return created(request, job)
 
 
-@router.post("/batch", name="create_check_batch", status_code=202, response_model=BatchCreated, summary="Check many links, one job each")
+@router.post("/batch", name="create_check_batch", status_code=202, response_model=BatchCreated,
+             summary="Check many links, one job each")
 def create_batch(request: Request, body: BatchRequest, services: ServicesDep, key: ReaderKey,
                  idempotency_key: IdempotencyKey = None) -> BatchCreated:
     from service.api.services import check_link
