@@ -31,9 +31,9 @@ from service.errors import DecodeError, NotFound
 from service.markup import http_link
 from service.settings import Settings
 
-__all__ = ["MAX_KEYFRAMES", "NO_PUBLIC_URL", "REVERSE_SEARCH", "Keyframe", "Shot", "detect_shots", "draw_ahead",
-           "keyframe_jpeg", "keyframe_jpeg_for", "keyframes_for", "public_address", "public_token", "search_links",
-           "shots_for"]
+__all__ = ["MAX_KEYFRAMES", "NO_PUBLIC_URL", "REVERSE_SEARCH", "Keyframe", "Shot", "checked_media", "detect_shots",
+           "draw_ahead", "keyframe_jpeg", "keyframe_jpeg_for", "keyframes_for", "public_address", "public_token",
+           "search_links", "shots_for"]
 
 NO_PUBLIC_URL = ("This server has no public address (FIRSTSEEN_PUBLIC_URL), so search engines cannot fetch "
                  "the keyframes: download one and upload it to Google Lens, Yandex, Bing or TinEye yourself.")
@@ -154,7 +154,7 @@ def _folder(settings: Settings, job_id: str) -> Path:
     return settings.home / "keyframes" / job_id
 
 
-def _checked_media(pipeline: Any, job_id: str, report: dict[str, Any]) -> Path:
+def checked_media(pipeline: Any, job_id: str, report: dict[str, Any]) -> Path:
     media = Path(report["source"]["media_path"])
     if not media.is_file() and report.get("remembered_id"):  # the upload was dropped: the archived copy
         kept = pipeline.store.media_path(report["remembered_id"])
@@ -176,7 +176,7 @@ def shots_for(pipeline: Any, job_id: str, report: dict[str, Any]) -> list[Shot]:
     cached = _folder(pipeline.settings, job_id) / "shots.json"
     if cached.is_file():
         return [Shot(s["start"], s["end"]) for s in json.loads(cached.read_text())]
-    shots = detect_shots(_checked_media(pipeline, job_id, report), pipeline.settings.max_pixels)
+    shots = detect_shots(checked_media(pipeline, job_id, report), pipeline.settings.max_pixels)
     _write(cached, json.dumps([s.to_dict() for s in shots]).encode())
     return shots
 
@@ -189,7 +189,7 @@ def keyframe_jpeg_for(pipeline: Any, job_id: str, report: dict[str, Any], n: int
     shots = shots_for(pipeline, job_id, report)
     if not 0 <= n < len(shots):
         raise NotFound(f"check {job_id} has no keyframe {n}")
-    data = keyframe_jpeg(_checked_media(pipeline, job_id, report), shots[n].time)
+    data = keyframe_jpeg(checked_media(pipeline, job_id, report), shots[n].time)
     _write(cached, data)
     return data
 

@@ -8,7 +8,6 @@ becomes the uploaded file's name). ``tests/test_openapi_client.py`` reads it thr
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -242,18 +241,11 @@ class ReportOut(BaseModel):
 
 
 def public_report(report: dict[str, Any]) -> ReportOut:
-    """A stored ``Report.to_dict()`` as clients see it: typed, without the server's paths.
+    """A stored ``Report.to_dict()`` as clients see it: typed, without the server's paths
+    (service/report/public.py)."""
+    from service.report.public import public_report as without_paths
 
-    ``media_path`` is not a field, so it is dropped; an upload's ``input`` (its path under ``home/uploads``)
-    becomes the file's name.
-    """
-    source = dict(report["source"])
-    given = str(source.get("input") or "")
-    if is_http_url(given):
-        source["kind"] = "link"
-    else:
-        source["kind"], source["input"] = "upload", PurePath(given).name or "upload"
-    return ReportOut.model_validate({**report, "source": source})
+    return ReportOut.model_validate(without_paths(report))
 
 
 class CrawlFailure(BaseModel):

@@ -45,6 +45,7 @@ from service.jobs import Job, claim_review, evidence_jpeg_for, timeline_png_for
 from service.markup import http_link, json_for_html
 from service.models import ArchiveMetadata
 from service.report.platform import platform_rows
+from service.web.evidence import pack_view
 
 __all__ = ["install_web"]
 
@@ -303,6 +304,9 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
         "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report["matches"] else None,
         "platform_rows": platform_rows(report["source"]),  # service/report/platform.py
         "keyframes_url": request.url_for("web_keyframes", job_id=job.id).path,
+        "pack": pack_view(request, job),  # service/web/evidence.py
+        "export_pdf_url": request.url_for("web_export_pdf", job_id=job.id).path,
+        "export_zip_url": request.url_for("web_export_zip", job_id=job.id).path,
     }
 
 
@@ -359,6 +363,7 @@ def install_web(app: FastAPI, services: Services) -> None:
                        https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
-    from service.web import keyframes
+    from service.web import evidence, keyframes
 
     app.include_router(keyframes.router)
+    app.include_router(evidence.router)
