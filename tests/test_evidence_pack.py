@@ -36,7 +36,7 @@ def mirrored_check(live: LiveApp, media: Media) -> dict[str, Any]:
     with live.client("editor") as c:
         r = c.post("/api/v1/archive", params={"wait": 60},
                    files={"file": ("original.mp4", media.original.read_bytes(), "video/mp4")},
-                   data={"title": HOSTILE_TITLE, "published": "2018-03-01", "location": "Idlib"})
+                   data={"title": HOSTILE_TITLE + " " + "x" * 90, "published": "2018-03-01", "location": "Idlib"})
         assert r.status_code == 201, r.text
         r = c.post("/api/v1/checks", files={"file": ("mirrored.mp4", media.flipped.read_bytes(), "video/mp4")},
                    data={"claimed_date": "2021-03-11", "claimed_location": "Kyiv", "remember": "true"})

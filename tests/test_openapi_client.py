@@ -3,7 +3,7 @@
 ``openapi-python-client`` (PyPI) generates a package from the live server's spec into tmp; the test imports
 it and archives footage, checks an excerpt, reads the typed report and downloads the evidence, the
 timeline and the ClaimReview through its functions only. The one setting the generator gets is the
-documented ``content_type_overrides`` that reads the JPEG and PNG answers as bytes (docs/api.md).
+documented ``content_type_overrides`` that reads the JPEG, PNG, PDF and zip answers as bytes (docs/api.md).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from tests.live_app import LiveApp, serve
 GENERATOR_CONFIG = """content_type_overrides:
   image/jpeg: application/octet-stream
   image/png: application/octet-stream
+  application/pdf: application/octet-stream
+  application/zip: application/octet-stream
 """
 PACKAGE = "firstseen_generated_client"
 
@@ -131,6 +133,14 @@ def _archive_check_and_read(pkg: ModuleType, models: ModuleType, types: ModuleTy
     assert picture.format == "JPEG" and picture.width > picture.height
     timeline = _op(pkg, "checks", "check_timeline").sync(client=reader, job_id=created.id)
     assert isinstance(timeline, types.File) and Image.open(io.BytesIO(timeline.payload.read())).format == "PNG"
+    pdf = _op(pkg, "checks", "check_report_pdf").sync(client=reader, job_id=created.id)
+    assert isinstance(pdf, types.File) and pdf.payload.read().startswith(b"%PDF-")
+    frame = _op(pkg, "checks", "check_evidence_frame").sync(client=reader, job_id=created.id, n=0,
+                                                            position=models.CheckEvidenceFramePosition.END,
+                                                            side=models.CheckEvidenceFrameSide.ARCHIVE)
+    assert isinstance(frame, types.File) and Image.open(io.BytesIO(frame.payload.read())).format == "JPEG"
+    keyframes = _op(pkg, "checks", "check_keyframes").sync(client=reader, job_id=created.id)
+    assert isinstance(keyframes, models.KeyframesOut) and keyframes.keyframes and not keyframes.public
     review = _op(pkg, "checks", "check_claimreview").sync(client=reader, job_id=created.id)
     assert isinstance(review, models.ClaimReviewOut) and review.context == "https://schema.org"
     assert review.type_ == "ClaimReview" and "Kyiv" in review.claim_reviewed
