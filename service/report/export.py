@@ -67,7 +67,7 @@ class _Pdf:
         self.pdf.set_title("firstseen check report")
         self.pdf.set_creator("firstseen")
         self.pdf.add_page()
-        self.glyphs = set(self.pdf.fonts["dejavu"].cmap)  # type: ignore[attr-defined]
+        self.glyphs = set(self.pdf.fonts["dejavu"].cmap)  # type: ignore[union-attr]  # a TTFFont
 
     def clean(self, value: object) -> str:
         text = str(value)
