@@ -157,7 +157,7 @@ def test_evidence_pack_in_chromium_desktop_and_phone(live: LiveApp, mirrored_che
         page.wait_for_selector("#check-form")
         page.goto(f"{live.url}/checks/{mirrored_check['id']}")
         assert page.locator("figure.pair").count() == 3 * segments
-        page.wait_for_function("[...document.querySelectorAll('img.frame')].every(i => i.complete && "
+        page.wait_for_function("() => [...document.querySelectorAll('img.frame')].every(i => i.complete && "
                                "i.naturalWidth > 0)")
         labels = page.locator(".pack").first.inner_text()
         assert "Checked video at" in labels and "(flipped back)" in labels and "Archive #" in labels

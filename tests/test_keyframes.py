@@ -155,7 +155,7 @@ def test_keyframes_page_and_platform_panel_on_desktop_and_phone(live: LiveApp, c
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
         page.click("#keyframes-link")
         page.wait_for_selector("ol.keyframes img")
-        page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
         links = page.eval_on_selector_all("a.reverse-search", "as => as.map(a => [a.dataset.engine, a.href])")
         frames = page.eval_on_selector_all("li.keyframe", "ls => ls.length")
         assert frames >= 3 and len(links) == 4 * frames

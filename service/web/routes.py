@@ -313,12 +313,12 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
 # -- archive (editors) -------------------------------------------------------
 @router.get("/archive", response_class=HTMLResponse, name="web_archive")
 def archive_page(request: Request, services: ServicesDep, key: WebKey, q: str | None = None,
-                 added: int | None = None, offset: int = 0) -> HTMLResponse:
+                 added: int | None = None, offset: int = 0, removed: int | None = None) -> HTMLResponse:
     if not key.can("editor"):
         return _page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
     items = services.pipeline.store.list(limit=51, offset=max(0, offset), q=(q or "").strip()[:200] or None)
     return _page(request, "archive.html", key, items=items[:50], more=len(items) > 50, q=q or "", added=added,
-                 offset=max(0, offset), error=None, form={})
+                 offset=max(0, offset), error=None, form={}, removed=removed)
 
 
 @router.post("/archive", name="web_archive_add")
@@ -345,7 +345,7 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
         items = services.pipeline.store.list(limit=50)
         status = status_for(exc) if isinstance(exc, FirstseenError) else 400
         return _page(request, "archive.html", key, status=status, items=items, more=False, q="", added=None,
-                     offset=0, error=str(exc), form=fields)
+                     offset=0, error=str(exc), form=fields, removed=None)
     return RedirectResponse(request.url_for("web_job", job_id=job.id).path, status_code=303)
 
 
@@ -363,7 +363,8 @@ def install_web(app: FastAPI, services: Services) -> None:
                        https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
-    from service.web import evidence, keyframes
+    from service.web import archive_pages, evidence, keyframes
 
+    app.include_router(archive_pages.router)
     app.include_router(keyframes.router)
     app.include_router(evidence.router)
