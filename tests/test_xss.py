@@ -131,7 +131,7 @@ def test_report_page_json_ld_parses_and_never_closes_its_script(world: Hostile) 
     assert hostile("claimed_event") in review["claimReviewed"]  # escaped, not lost
     assert review["itemReviewed"]["appearance"]["name"].startswith(hostile("og:title"))
     assert "url" not in review["itemReviewed"]["firstAppearance"]  # a javascript: link is no link
-    assert page.text.count("<script") == 2  # the JSON-LD block and app.js, nothing injected
+    assert page.text.count("<script") == 3  # the JSON-LD block, app.js and evidence.js, nothing injected
 
 
 def test_claimreview_output_is_safe_to_paste_into_a_page(world: Hostile) -> None:
