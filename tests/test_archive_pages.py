@@ -93,3 +93,29 @@ def test_readers_see_items_but_cannot_change_them(live: LiveApp, media: Media) -
     assert httpx.get(f"{live.url}/archive/items/{item['id']}", follow_redirects=False).status_code == 303
     with live.client("reader") as c:
         assert c.get(f"/api/v1/archive/{item['id']}").json()["title"] == "kept"
+
+
+def test_recent_checks_say_what_was_claimed_and_found_and_long_links_wrap_on_a_phone(
+        live: LiveApp, media: Media, browser: Any, web_server: Any) -> None:
+    import shutil
+
+    _add(live, media.original, title="Convoy", published="2018-03-01")
+    name = "viral-" + "z" * 120 + ".mp4"
+    shutil.copy(media.reencode, web_server.root / name)
+    link = web_server.url(name)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(live.url + "/")
+    page.fill("input[name=key]", live.keys["reader"])
+    page.click("button[type=submit]")
+    page.wait_for_selector("#check-form")
+    page.fill("#check-form input[name=url]", link)
+    page.fill("input[name=claimed_date]", "2021-03-11")
+    page.fill("input[name=claimed_location]", "Kyiv")
+    page.click("#check-form button[type=submit]")
+    page.wait_for_selector("#verdict", timeout=90_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    page.click("text=Check a video")
+    recent = page.inner_text("ul.recent li")
+    assert "claimed Kyiv, 2021-03-11" in recent and "recycled" in recent and "viral-zzz" in recent
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    page.close()
