@@ -411,7 +411,8 @@ ROUTE_ROLES = {  # the least role each API route needs
     ("GET", "/api/v1/audit"): "admin",
     ("GET", "/healthz"): "",
 }
-PLACEHOLDERS = {"job_id": "0" * 32, "n": "0", "position": "start", "side": "archive", "item_id": "999999", "source_id": "999999", "key_id": "999999"}
+PLACEHOLDERS = {"job_id": "0" * 32, "n": "0", "position": "start", "side": "archive", "item_id": "999999",
+                "source_id": "999999", "key_id": "999999"}
 
 
 def test_every_route_with_every_role(live: LiveApp) -> None:
