@@ -194,7 +194,7 @@ class Pipeline:
 
     # -- stages --------------------------------------------------------
     def fetch(self, source: str, progress: ProgressFn = _no_progress) -> SourceInfo:
-        progress(0.0, "download")
+        progress(0.0, "download" if "://" in source else "read file")  # an upload is not downloaded
         info = self.downloader.fetch(source, progress=lambda f, s: progress(0.3 * f, s))
         if info.extractor is None:  # a file, not a page: what its container says about itself
             from service.decode.container import container_info

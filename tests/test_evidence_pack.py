@@ -189,3 +189,15 @@ def test_evidence_pack_in_chromium_desktop_and_phone(live: LiveApp, mirrored_che
         text, images = _pdf_text(saved.read_bytes())
         assert "Old footage: online before the claimed date" in text and images >= 6 * segments
         context.close()
+
+
+def test_pdf_text_is_text_whatever_it_holds() -> None:
+    """Control characters, terminal escapes and glyphs the font lacks never reach the PDF as themselves."""
+    from service.report.export import _Pdf
+
+    pdf = _Pdf()
+    cleaned = pdf.clean("a\x00b\x1b[31mc\u202e 🎥 <b>Київ</b>\nnext")
+    assert cleaned == "a?b?[31mc? ? <b>Київ</b>\nnext"
+    pdf.text(cleaned)
+    text, _ = _pdf_text(pdf.bytes())
+    assert "<b>Київ</b>" in text
