@@ -75,12 +75,16 @@ def test_container_tags_and_length_of_an_upload(tagged_upload: Path) -> None:
 
 def test_platform_panel_gives_the_upload_time_in_utc() -> None:
     source: dict[str, Any] = {"extractor": "Youtube", "timestamp": 1714566896, "upload_date": "20240501",
-                              "uploader": "Desk", "channel": "Desk TV", "webpage_url": "javascript:alert(1)",
+                              "uploader": "Desk", "channel": "Desk TV", "webpage_url": "https://www.youtube.com/w",
                               "duration": 61.5, "description": "line one\nline two", "title": "T"}
     rows = {r.label: r for r in platform_rows(source)}
-    assert rows["Uploaded (UTC)"].text == "2024-05-01 12:34:56 UTC"
+    assert rows["Uploaded (UTC)"].text == "2024-05-01 12:34:56 UTC" and rows["Page"].link == source["webpage_url"]
     assert rows["Channel"].text == "Desk TV" and rows["Uploader"].text == "Desk"
-    assert rows["Duration"].text == "1:01.5 (61.5 s)" and "Page" not in rows  # never a javascript: link
+    assert rows["Duration"].text == "1:01.5 (61.5 s)"
+    # Any other page only claims a time, and a javascript: address is never a link.
+    page = {r.label: r for r in platform_rows({**source, "extractor": "Generic", "webpage_url": "javascript:x"})}
+    assert "Uploaded (UTC)" not in page and "Page" not in page
+    assert page["Upload time the page claims (UTC, not verified)"].text == "2024-05-01 12:34:56 UTC"
     assert utc_upload_time({"upload_date": "20240501"}) == "2024-05-01 (the day only; the site gives no time)"
 
 

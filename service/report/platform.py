@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from service.dates import fetched_date_origin
 from service.markup import http_link
 
 __all__ = ["PanelRow", "platform_rows", "utc_upload_time"]
@@ -65,7 +66,10 @@ def platform_rows(source: dict[str, Any]) -> list[PanelRow]:
             rows.append(PanelRow(label, str(text), link))
 
     if is_link:
-        add("Uploaded (UTC)", utc_upload_time(source))
+        # A known platform's own upload time, or only what the page says (service/dates.py): labelled apart.
+        platform_says = fetched_date_origin(source.get("extractor"), source.get("webpage_url")) == "platform"
+        add("Uploaded (UTC)" if platform_says else "Upload time the page claims (UTC, not verified)",
+            utc_upload_time(source))
         add("Uploader", source.get("uploader"))
         if source.get("channel") and source.get("channel") != source.get("uploader"):
             add("Channel", source.get("channel"))
