@@ -224,3 +224,6 @@ def draw_ahead(pipeline: Any, job_id: str, report: dict[str, Any], max_segments:
                 except (DecodeError, NotFound, OSError) as exc:
                     log.info("evidence frame %d/%s/%s of check %s not drawn ahead: %s", seg.n, pair.position,
                              side, job_id, exc)
+                except Exception:  # a decoder's own error: the check is done; its page draws what it can
+                    log.warning("evidence frame %d/%s/%s of check %s failed", seg.n, pair.position, side, job_id,
+                                exc_info=True)
