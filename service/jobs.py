@@ -318,7 +318,8 @@ def _deleted_at_end(settings: Settings, job: Job) -> bool:
 
 
 def _draw_evidence_ahead(pipeline: Any, job: Job) -> None:
-    """The evidence pictures of a check whose upload is about to be deleted (cached under home/evidence)."""
+    """A finished check's evidence pack (service/report/evidence_pack.py), and, when its upload is about to be
+    deleted, its keyframes and side-by-side pictures too (cached under home/evidence and home/keyframes)."""
     from service.keyframes import draw_ahead as draw_keyframes
     from service.report.evidence_pack import draw_ahead as draw_pack
 
