@@ -42,6 +42,10 @@ def main() -> None:
     run("check", str(query), "--claimed-date", "2021-03-11", "--claimed-location", "Kyiv",
         "--evidence", str(OUT / "evidence"))
     print(f"\nevidence pictures: {OUT / 'evidence'}")
+    print("\nthe web form on this archive (README.md, 'From the demo to the form'):\n"
+          f"  export FIRSTSEEN_HOME={OUT / 'home'}\n"
+          "  .venv/bin/firstseen keys create --role editor --name demo\n"
+          "  .venv/bin/firstseen serve --host 127.0.0.1 --port 8000   # then open http://127.0.0.1:8000/")
 
 
 if __name__ == "__main__":

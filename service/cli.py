@@ -543,6 +543,45 @@ def prune(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                   f"{summary.bytes_freed / 1e6:.1f} MB")
 
 
+@app.command()
+def report(
+    check_id: Annotated[str, typer.Argument(help="The id of a check made through the web form or the API.")],
+    pdf: Annotated[bool, typer.Option("--pdf", help="Write the PDF report, firstseen-ID.pdf.")] = False,
+    zipped: Annotated[bool, typer.Option("--zip", help="Write the evidence pack (PDF, pictures, JSON), "
+                                                       "firstseen-ID.zip.")] = False,
+    folder: Annotated[Path, typer.Option("--out", help="Folder to write them in.")] = Path("."),
+) -> None:
+    """A finished check's report as JSON, or exported: the PDF (--pdf) and the zipped evidence pack (--zip)."""
+    from service.jobs import JobStore
+    from service.report.export import evidence_zip, report_pdf
+    from service.report.public import public_report
+
+    def run() -> list[Path] | dict[str, Any]:
+        pipeline = _pipeline()
+        job = JobStore(pipeline.store.engine).get(check_id)
+        if job.kind != "check" or job.state != "done":
+            raise NotFound(f"{check_id} is not a finished check")
+        if not (pdf or zipped):
+            return public_report(job.result)
+        if not folder.is_dir():
+            raise BadInput(f"no such folder: {folder}")
+        written = []
+        if pdf:
+            written.append(folder / f"firstseen-{job.id}.pdf")
+            written[-1].write_bytes(report_pdf(pipeline, job))
+        if zipped:
+            written.append(folder / f"firstseen-{job.id}.zip")
+            written[-1].write_bytes(evidence_zip(pipeline, job))
+        return written
+
+    result = _run(run)
+    if isinstance(result, dict):
+        _print_json(result)
+        return
+    for path in result:
+        out.print(f"wrote {_plain(path)}", highlight=False)
+
+
 # --- benchmarks ----------------------------------------------------------------
 bench_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Measure speed and accuracy.")
 app.add_typer(bench_app, name="bench")

@@ -313,9 +313,16 @@ def _deleted_at_end(settings: Settings, job: Job) -> bool:
 
 
 def _draw_evidence_ahead(pipeline: Any, job: Job) -> None:
-    """The evidence pictures of a check whose upload is about to be deleted (cached under home/evidence)."""
+    """A finished check's evidence pack (service/report/evidence_pack.py), and, when its upload is about to be
+    deleted, its keyframes and side-by-side pictures too (cached under home/evidence and home/keyframes)."""
+    from service.keyframes import draw_ahead as draw_keyframes
+    from service.report.evidence_pack import draw_ahead as draw_pack
+
+    if job.kind == "check":
+        draw_pack(pipeline, job.id, job.result, EVIDENCE_DRAWN_AHEAD)  # the evidence pack, for every check
     if not _deleted_at_end(pipeline.settings, job):
         return
+    draw_keyframes(pipeline, job.id, job.result)  # the report's keyframes for reverse search, too
     for n in range(min(evidence_count(job), EVIDENCE_DRAWN_AHEAD)):
         try:
             evidence_jpeg_for(pipeline, job, n)

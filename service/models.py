@@ -56,6 +56,8 @@ class SourceInfo:
     timestamp: float | None = None  # UTC seconds, preferred over upload_date
     description: str | None = None
     duration: float | None = None
+    # A file's own container tags (creation_time, location, make, model ...): uploads only, never evidence.
+    container: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,6 +13,7 @@ progress through a ``(fraction, stage)`` callback.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import logging
@@ -200,8 +201,13 @@ class Pipeline:
 
     # -- stages --------------------------------------------------------
     def fetch(self, source: str, progress: ProgressFn = _no_progress) -> SourceInfo:
-        progress(0.0, "download")
+        progress(0.0, "download" if "://" in source else "read file")  # an upload is not downloaded
         info = self.downloader.fetch(source, progress=lambda f, s: progress(0.3 * f, s))
+        if info.extractor is None:  # a file, not a page: what its container says about itself
+            from service.decode.container import container_info
+
+            own = container_info(Path(info.media_path))
+            info = dataclasses.replace(info, duration=info.duration or own.duration, container=own.tags)
         return info
 
     def fingerprint(self, info: SourceInfo, progress: ProgressFn = _no_progress) -> VideoFingerprint:
@@ -350,6 +356,8 @@ class Pipeline:
         claims = claims or Claims()
         info = self.fetch(source, progress)
         fp = self.fingerprint(info, progress)
+        if info.duration is None:  # an upload, or a site that did not say: the decoded length
+            info = dataclasses.replace(info, duration=round(fp.duration, 3))
         progress(0.92, "match")
         # A crashed earlier attempt of this very check may have remembered the upload already:
         # that copy is the upload itself, not prior evidence.

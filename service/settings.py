@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_home"]
@@ -21,6 +21,16 @@ def default_home() -> Path:
     """Per-user data dir (XDG on Linux), where the embedded archive lives."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "firstseen"
+
+
+def _public_url(value: str | None) -> str | None:
+    from service.markup import is_http_url
+
+    if not value:
+        return None
+    if not is_http_url(value):
+        raise ValueError("public_url must be an http:// or https:// address")
+    return value.rstrip("/")
 
 
 class Settings(BaseSettings):
@@ -61,6 +71,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     # Send the web form's session cookie over HTTPS only: set it behind a TLS reverse proxy.
     secure_cookies: bool = False
+    # The address the world reaches this server at (https://checks.example.org). Set, each keyframe gets a
+    # public, unguessable address and reverse-image-search links (service/keyframes.py); unset, none do.
+    public_url: Annotated[str | None, AfterValidator(_public_url)] = None
 
     # --- per-key quotas (0: no limit). A batch of checks fits in the default; more waits for some to finish.
     max_queued_jobs_per_key: int = 100  # jobs queued or running at once

@@ -395,6 +395,11 @@ ROUTE_ROLES = {  # the least role each API route needs
     ("GET", "/api/v1/checks/{job_id}/mediareview"): "reader",
     ("GET", "/api/v1/checks/{job_id}/review"): "reader",
     ("PUT", "/api/v1/checks/{job_id}/review"): "editor",
+    ("GET", "/api/v1/checks/{job_id}/keyframes"): "reader",
+    ("GET", "/api/v1/checks/{job_id}/keyframes/{n}.jpg"): "reader",
+    ("GET", "/api/v1/checks/{job_id}/evidence/{n}/{position}/{side}.jpg"): "reader",
+    ("GET", "/api/v1/checks/{job_id}/report.pdf"): "reader",
+    ("GET", "/api/v1/checks/{job_id}/export.zip"): "reader",
     ("GET", "/api/v1/checks/{job_id}/events"): "reader",
     ("GET", "/api/v1/jobs/{job_id}"): "reader",
     ("GET", "/api/v1/archive"): "reader",
@@ -413,7 +418,8 @@ ROUTE_ROLES = {  # the least role each API route needs
     ("GET", "/api/v1/audit"): "admin",
     ("GET", "/healthz"): "",
 }
-PLACEHOLDERS = {"job_id": "0" * 32, "n": "0", "item_id": "999999", "source_id": "999999", "key_id": "999999"}
+PLACEHOLDERS = {"job_id": "0" * 32, "n": "0", "position": "start", "side": "archive", "item_id": "999999",
+                "source_id": "999999", "key_id": "999999"}
 
 
 def test_every_route_with_every_role(live: LiveApp) -> None:

@@ -33,7 +33,7 @@ def _log_in(page: object, live: LiveApp, role: str) -> None:
 
 def _evidence_loaded(page: object) -> list[int]:
     return page.eval_on_selector_all(  # type: ignore[attr-defined,no-any-return]
-        "img.evidence, img.timeline", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        "img.frame, img.timeline", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
 
 
 def test_fact_checker_archives_then_checks_a_file_and_a_link(live: LiveApp, browser: object, media: Media,

@@ -130,7 +130,7 @@ def test_report_page_json_ld_parses_and_never_closes_its_script(world: Hostile) 
     assert "</script" not in blocks[0].lower() and "<" not in blocks[0]
     assert hostile("claimed_event") in review["claimReviewed"]  # escaped, not lost
     assert review["itemReviewed"]["appearance"]["name"].startswith(hostile("og:title"))
-    assert page.text.count("<script") == 2  # the JSON-LD block and app.js, nothing injected
+    assert page.text.count("<script") == 3  # the JSON-LD block, app.js and evidence.js, nothing injected
     box = re.search(r'<textarea id="mediareview"[^>]*>(.*?)</textarea>', page.text, flags=re.S)
     assert box is not None and "<" not in box.group(1)
     media_review = json.loads(html.unescape(box.group(1)))

@@ -16,10 +16,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 
 from service.api.errors import install_error_handlers
 from service.api.headers import SecurityHeaders, docs_page
-from service.api.routes import api_router
+from service.api.routes import api_router, public_router
+from service.api.schemas import Health
 from service.api.services import Services
 from service.api.uploads import BodyLimit
 from service.auth import KeyStore
@@ -38,6 +40,11 @@ DESCRIPTION = """Has this conflict footage been online before?
 Send `Authorization: Bearer KEY` with a key from `firstseen keys create --role reader|editor|admin`.
 Checks and archive additions run as jobs: `POST` answers 202 with a `status_url` to poll.
 Errors are always `{"error": {"code": "...", "message": "..."}}`."""
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route's name (``get_check``, ``check_evidence``): what a generated client calls its function."""
+    return route.name
 
 
 def create_app(settings: Settings, queue: JobQueue | None = None, workers: int = 1) -> FastAPI:
@@ -69,15 +76,16 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
             pipeline.close()
 
     app = FastAPI(title="firstseen", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, generate_unique_id_function=operation_id)
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(public_router)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
-    def healthz() -> dict[str, object]:
-        return {"status": "ok", "archive_items": pipeline.store.count()}
+    @app.get("/healthz", tags=["health"], response_model=Health, summary="Liveness and database reachability")
+    def healthz() -> Health:
+        return Health(status="ok", archive_items=pipeline.store.count())
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:

@@ -1,7 +1,9 @@
 """Pydantic models of the API's requests and responses: the only place pydantic meets the domain.
 
-A finished check's ``report`` is ``Report.to_dict()`` unchanged, the same JSON as
-``firstseen check --json``; it is typed loosely here so the two can never drift.
+A finished check's ``report`` is ``Report.to_dict()`` (the JSON of ``firstseen check --json``) read
+into ``ReportOut`` here, which types every field for OpenAPI and leaves out what only the server may
+see: where the media lies on its disk (``source.media_path``) and an upload's server path (``source.input``
+becomes the uploaded file's name). ``tests/test_openapi_client.py`` reads it through a generated client.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from service.jobs import Job
 from service.markup import is_http_url
 
 __all__ = [
-    "ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "BatchCreated", "BatchRequest",
-    "CheckRequest", "CheckStatus", "ErrorBody", "JobCreated", "JobStatus", "KeyCreate", "KeyCreated", "KeyOut",
-    "SourceCreate", "SourceOut",
+    "ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "AuditEntry", "BatchCreated",
+    "BatchRequest", "CheckRequest", "CheckStatus", "ClaimReviewOut", "CrawlResult", "ErrorBody", "Health",
+    "JobCreated", "JobStatus", "KeyCreate", "KeyCreated", "KeyOut", "KeyframeOut", "KeyframesOut", "MatchOut",
+    "MediaReviewOut",
+    "ReportOut", "SearchLink", "SourceCreate", "SourceOut", "job_result", "public_report",
 ]
 
 Text = Field(default=None, max_length=2000)
@@ -88,7 +92,8 @@ class JobStatus(BaseModel):
     started_at: str | None
     finished_at: str | None
     error: JobError | None = None
-    result: Any = None
+    result: ReportOut | ArchiveItemOut | CrawlResult | None = Field(
+        default=None, description="Once done: a check's report, the added archive item, or a crawl's summary")
     status_url: str | None = None
 
 
@@ -101,10 +106,12 @@ class CheckStatus(BaseModel):
     started_at: str | None
     finished_at: str | None
     error: JobError | None = None
-    report: dict[str, Any] | None = Field(default=None, description="Report.to_dict(): as `firstseen check --json`")
-    evidence: list[str] = Field(default_factory=list, description="URLs of the side-by-side pictures")
-    timeline_url: str | None = None
-    claimreview_url: str | None = None
+    report: ReportOut | None = Field(default=None, description="Once done: the report, as `firstseen check --json` "
+                                                               "less server paths")
+    evidence: list[str] = Field(default_factory=list, description="URLs of the side-by-side pictures, one per "
+                                                                  "matched segment (operation `check_evidence`)")
+    timeline_url: str | None = Field(default=None, description="Operation `check_timeline`")
+    claimreview_url: str | None = Field(default=None, description="Operation `check_claimreview`")
 
 
 class ReviewIn(_In):
@@ -165,6 +172,189 @@ class ArchiveItemOut(BaseModel):
                                   "only a web page (`claimed`: shown, never enough to call footage recycled)")
 
 
+class ReportSource(BaseModel):
+    """The checked video: what its site says about it, never where the server keeps it."""
+
+    kind: Literal["link", "upload"] = Field(description="A link the server fetched, or a file sent to it")
+    input: str = Field(description="The link as given, or the uploaded file's name")
+    sha256: str
+    size_bytes: int
+    extractor: str | None = Field(default=None, description="yt-dlp's extractor (the platform); none for uploads")
+    video_id: str | None = None
+    webpage_url: str | None = None
+    title: str | None = None
+    uploader: str | None = None
+    channel: str | None = None
+    upload_date: str | None = Field(default=None, description="YYYYMMDD as the site reported it")
+    timestamp: float | None = Field(default=None, description="Upload time, UTC seconds since 1970")
+    description: str | None = None
+    duration: float | None = Field(default=None, description="Seconds")
+    container: dict[str, str] | None = Field(default=None, description="An uploaded file's own container tags "
+                                             "(creation_time, location, make, model …): its claims, not evidence")
+
+
+class ReportClaims(BaseModel):
+    date: str | None = None
+    location: str | None = None
+    event: str | None = None
+
+
+class SegmentOut(BaseModel):
+    """Seconds ``query_start``–``query_end`` of the checked video show ``archive_start``–``archive_end``."""
+
+    query_start: float
+    query_end: float
+    archive_start: float
+    archive_end: float
+    speed: float = Field(description="Archive seconds per checked second")
+    frames: int
+    mean_distance: float
+
+
+class MatchEvidenceOut(BaseModel):
+    basis: Literal["identical_file", "moving_content", "appearance", "static_scene"]
+    frames_matched: int
+    frames_compared: int
+    foreground_matched: int
+    foreground_compared: int
+    query_share: float
+    short: bool
+    weak: bool
+
+
+class MatchOut(BaseModel):
+    archive_id: int
+    kind: Literal["curated", "observed"]
+    title: str | None
+    published: str | None
+    date_origin: Literal["curated", "platform", "source", "claimed"] | None = None
+    location: str | None
+    event: str | None
+    source_url: str | None
+    factcheck_url: str | None
+    platform: str | None
+    uploader: str | None
+    score: float
+    coverage: float
+    flipped: bool
+    transform: str
+    segments: list[SegmentOut]
+    evidence: MatchEvidenceOut | None = None
+
+
+class ReportOut(BaseModel):
+    verdict: Literal["recycled", "misattributed", "seen_before", "no_prior_match"]
+    explanation: str
+    source: ReportSource
+    claims: ReportClaims
+    earliest: MatchOut | None
+    matches: list[MatchOut]
+    footage: list[ArchiveItemOut] = Field(description="Every known upload of the matched footage, oldest first")
+    checked_at: str
+    remembered_id: int | None = Field(description="The archive item the checked upload was kept as, if it was")
+
+
+def public_report(report: dict[str, Any]) -> ReportOut:
+    """A stored ``Report.to_dict()`` as clients see it: typed, without the server's paths
+    (service/report/public.py)."""
+    from service.report.public import public_report as without_paths
+
+    return ReportOut.model_validate(without_paths(report))
+
+
+class CrawlFailure(BaseModel):
+    url: str
+    reason: str
+
+
+class CrawlResult(BaseModel):
+    source_id: int
+    listed: int
+    new: int
+    added: list[int]
+    failed: list[CrawlFailure]
+
+
+def job_result(job: Job) -> ReportOut | ArchiveItemOut | CrawlResult | None:
+    """A finished job's result, typed by its kind (None until done)."""
+    if job.state != "done" or job.result is None:
+        return None
+    if job.kind == "check":
+        return public_report(job.result)
+    if job.kind == "archive_add":
+        return ArchiveItemOut.model_validate(job.result)
+    return CrawlResult.model_validate(job.result)
+
+
+class SearchLink(BaseModel):
+    engine: Literal["Google Lens", "Yandex", "Bing", "TinEye"]
+    url: str
+
+
+class KeyframeOut(BaseModel):
+    """One shot of the checked video and its middle frame, to search the web for."""
+
+    n: int
+    start: float = Field(description="The shot's first second")
+    end: float
+    time: float = Field(description="The keyframe's second (the shot's middle)")
+    image_url: str = Field(description="Full-size JPEG, with this API's key (operation `check_keyframe`)")
+    public_image_url: str | None = Field(description="The same JPEG at an unguessable address anyone may fetch; "
+                                                     "only when the server has `FIRSTSEEN_PUBLIC_URL`")
+    search: list[SearchLink] = Field(description="Reverse image search of `public_image_url`; empty without it")
+
+
+class KeyframesOut(BaseModel):
+    public: bool = Field(description="Whether the server has a public address search engines can fetch from")
+    note: str | None = Field(description="What to do when it has none")
+    keyframes: list[KeyframeOut]
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: str
+    actor: str
+    action: str
+    item_id: int | None
+    before: dict[str, Any] | None = Field(description="The item before the change")
+    after: dict[str, Any] | None = Field(description="The item after the change")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    archive_items: int
+
+
+class ClaimReviewOut(BaseModel):
+    """schema.org ClaimReview JSON-LD (keys as schema.org spells them, ``@context`` and ``@type`` included)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    context: str = Field(alias="@context")
+    type: str = Field(alias="@type")
+    url: str | None = None  # the fact-check article, once an editor gives it
+    datePublished: str  # noqa: N815 -- schema.org's name
+    claimReviewed: str  # noqa: N815
+    reviewBody: str | None = None  # noqa: N815
+    author: dict[str, Any]
+    reviewRating: dict[str, Any]  # noqa: N815
+    itemReviewed: dict[str, Any]  # noqa: N815
+
+
+class MediaReviewOut(BaseModel):
+    """schema.org MediaReview JSON-LD (keys as schema.org spells them, ``@context`` and ``@type`` included)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    context: str = Field(alias="@context")
+    type: str = Field(alias="@type")
+    url: str | None = None
+    datePublished: str | None = None  # noqa: N815 -- schema.org's name
+    author: dict[str, Any]
+    mediaAuthenticityCategory: str | None = None  # noqa: N815
+    itemReviewed: dict[str, Any]  # noqa: N815
+
+
 class ArchivePage(BaseModel):
     items: list[ArchiveItemOut]
     limit: int
@@ -172,10 +362,18 @@ class ArchivePage(BaseModel):
     next_offset: int | None
 
 
+class FootageLink(BaseModel):
+    """Upload ``item`` shows, in ``segments``, the seconds of upload ``shares_with`` (``item`` as the query)."""
+
+    item: int
+    shares_with: int
+    segments: list[SegmentOut]
+
+
 class FootageOut(BaseModel):
     footage_id: int
     uploads: list[ArchiveItemOut]
-    links: list[dict[str, Any]]
+    links: list[FootageLink]
 
 
 class SourceCreate(_In):

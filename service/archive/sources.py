@@ -29,6 +29,7 @@ sources = sa.Table(
     sa.Column("added_at", sa.String(40), nullable=False),
     sa.Column("last_crawled_at", sa.String(40)),
     sa.Column("last_status", sa.Text),
+    sqlite_autoincrement=True,  # a removed source's id is never given again (migration 0005)
 )
 
 seen_entries = sa.Table(

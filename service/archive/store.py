@@ -73,6 +73,7 @@ items = sa.Table(
     # "job:<id>", "crawl:<source>:<entry>". Unique, so the second attempt finds the first's item.
     sa.Column("origin", sa.String(120)),
     sa.UniqueConstraint("origin", name="uq_items_origin"),
+    sqlite_autoincrement=True,  # a removed item's id is never given again (migration 0005)
 )
 
 fingerprints = sa.Table(

@@ -43,7 +43,15 @@ from service.match.align import SHORT_MATCH_S
 from service.models import ArchiveExtent, ArchiveItem, Claims, Match, SourceInfo, Verdict
 from service.places import PlaceComparison, compare
 
-__all__ = ["date_trusted", "decide", "humanize_days", "item_date", "sort_by_date", "source_date"]
+__all__ = ["VERDICT_WORDS", "date_trusted", "decide", "humanize_days", "item_date", "sort_by_date", "source_date"]
+
+# Each verdict in a few words, as the web page's badge and the PDF's heading say it.
+VERDICT_WORDS = {
+    "recycled": "Recycled footage",
+    "misattributed": "Misattributed footage",
+    "seen_before": "Seen before",
+    "no_prior_match": "Not in our archive",  # a miss, never an all-clear
+}
 
 _WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 

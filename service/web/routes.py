@@ -43,19 +43,15 @@ from service.dates import origin_words
 from service.errors import FirstseenError, NotFound
 from service.jobs import Job, evidence_jpeg_for, timeline_png_for
 from service.markup import http_link, json_for_html
+from service.match.verdict import VERDICT_WORDS
 from service.models import ArchiveMetadata
+from service.report.platform import platform_rows
+from service.web.evidence import pack_view
 
 __all__ = ["install_web"]
 
 HERE = Path(__file__).parent
 SESSION_MAX_AGE_S = 12 * 3600
-
-VERDICT_WORDS = {
-    "recycled": "Recycled footage",
-    "misattributed": "Misattributed footage",
-    "seen_before": "Seen before",
-    "no_prior_match": "Not in our archive",  # a miss, never an all-clear
-}
 
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined))
@@ -302,18 +298,23 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
         "checked_at": report["checked_at"],
         "searched": report.get("searched"),
         "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report["matches"] else None,
+        "platform_rows": platform_rows(report["source"]),  # service/report/platform.py
+        "keyframes_url": request.url_for("web_keyframes", job_id=job.id).path,
+        "pack": pack_view(request, job),  # service/web/evidence.py
+        "export_pdf_url": request.url_for("web_export_pdf", job_id=job.id).path,
+        "export_zip_url": request.url_for("web_export_zip", job_id=job.id).path,
     }
 
 
 # -- archive (editors) -------------------------------------------------------
 @router.get("/archive", response_class=HTMLResponse, name="web_archive")
 def archive_page(request: Request, services: ServicesDep, key: WebKey, q: str | None = None,
-                 added: int | None = None, offset: int = 0) -> HTMLResponse:
+                 added: int | None = None, offset: int = 0, removed: int | None = None) -> HTMLResponse:
     if not key.can("editor"):
         return _page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
     items = services.pipeline.store.list(limit=51, offset=max(0, offset), q=(q or "").strip()[:200] or None)
     return _page(request, "archive.html", key, items=items[:50], more=len(items) > 50, q=q or "", added=added,
-                 offset=max(0, offset), error=None, form={})
+                 offset=max(0, offset), error=None, form={}, removed=removed)
 
 
 @router.post("/archive", name="web_archive_add")
@@ -340,7 +341,7 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
         items = services.pipeline.store.list(limit=50)
         status = status_for(exc) if isinstance(exc, FirstseenError) else 400
         return _page(request, "archive.html", key, status=status, items=items, more=False, q="", added=None,
-                     offset=0, error=str(exc), form=fields)
+                     offset=0, error=str(exc), form=fields, removed=None)
     return RedirectResponse(request.url_for("web_job", job_id=job.id).path, status_code=303)
 
 
@@ -358,6 +359,10 @@ def install_web(app: FastAPI, services: Services) -> None:
                        https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
+    from service.web import archive_pages, evidence, keyframes
     from service.web.publish import router as publish_router
 
     app.include_router(publish_router)
+    app.include_router(archive_pages.router)
+    app.include_router(keyframes.router)
+    app.include_router(evidence.router)

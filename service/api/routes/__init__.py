@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.routes import admin, archive, checks, jobs, reviews, sources
+from service.api.routes import admin, archive, checks, export, jobs, keyframes, reviews, sources
 
-__all__ = ["api_router"]
+__all__ = ["api_router", "public_router"]
 
+public_router = keyframes.public_router  # outside /api/v1: what the open web may fetch (keyframes)
 api_router = APIRouter()
-for module in (checks, reviews, jobs, archive, sources, admin):
+for module in (checks, reviews, keyframes, export, jobs, archive, sources, admin):
     api_router.include_router(module.router)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from service.api.deps import AdminKey, ServicesDep
 from service.api.routes._common import ERROR_RESPONSES, DbId, Offset
-from service.api.schemas import KeyCreate, KeyCreated, KeyOut
+from service.api.schemas import AuditEntry, KeyCreate, KeyCreated, KeyOut
 
 router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
 
@@ -29,9 +29,10 @@ def revoke_key(key_id: DbId, services: ServicesDep, _key: AdminKey) -> KeyOut:
     return KeyOut(**services.keys.revoke(key_id).to_dict())
 
 
-@router.get("/audit", summary="Who changed the archive, when and what (newest first)")
+@router.get("/audit", response_model=list[AuditEntry],
+            summary="Who changed the archive, when and what (newest first)")
 def audit_log(services: ServicesDep, _key: AdminKey,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              offset: Offset = 0) -> list[dict[str, Any]]:
+              offset: Offset = 0) -> list[AuditEntry]:
     entries: list[dict[str, Any]] = services.pipeline.store.audit_log(limit=limit, offset=offset)
-    return entries
+    return [AuditEntry.model_validate(e) for e in entries]

@@ -22,7 +22,15 @@ from service.api.routes._common import (
     wait_for,
 )
 from service.api.routes.jobs import job_status
-from service.api.schemas import ArchiveItemOut, ArchivePage, ArchivePatch, ArchiveRequest, FootageOut, JobStatus
+from service.api.schemas import (
+    ArchiveItemOut,
+    ArchivePage,
+    ArchivePatch,
+    ArchiveRequest,
+    FootageLink,
+    FootageOut,
+    JobStatus,
+)
 from service.api.services import check_job_quota, discard_upload, submit_archive_add
 from service.api.uploads import read_form
 from service.dates import parse_date
@@ -48,7 +56,7 @@ ARCHIVE_BODY: dict[str, Any] = {
 }
 
 
-@router.post("/archive", status_code=202, response_model=JobStatus, openapi_extra=ARCHIVE_BODY,
+@router.post("/archive", name="add_archive_item", status_code=202, response_model=JobStatus, openapi_extra=ARCHIVE_BODY,
              responses={201: {"model": JobStatus, "description": "Added within `wait` seconds"},
                         415: error_doc("unsupported_media_type", "A body that is neither JSON nor multipart")},
              summary="Add footage (a link as JSON, or a multipart file) with its provenance")
@@ -87,7 +95,8 @@ async def add_item(request: Request, response: Response, services: ServicesDep, 
     return body_out
 
 
-@router.get("/archive", response_model=ArchivePage, summary="List archived footage, paged and filtered")
+@router.get("/archive", name="list_archive", response_model=ArchivePage,
+            summary="List archived footage, paged and filtered")
 def list_items(services: ServicesDep, _key: ReaderKey,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
                offset: Offset = 0,
@@ -99,12 +108,13 @@ def list_items(services: ServicesDep, _key: ReaderKey,
                        next_offset=offset + limit if more else None)
 
 
-@router.get("/archive/{item_id}", response_model=ArchiveItemOut, summary="One archive item")
+@router.get("/archive/{item_id}", name="get_archive_item", response_model=ArchiveItemOut, summary="One archive item")
 def get_item(item_id: DbId, services: ServicesDep, _key: ReaderKey) -> ArchiveItemOut:
     return ArchiveItemOut(**services.pipeline.store.get(item_id).to_dict())
 
 
-@router.patch("/archive/{item_id}", response_model=ArchiveItemOut, summary="Correct an item's provenance")
+@router.patch("/archive/{item_id}", name="update_archive_item", response_model=ArchiveItemOut,
+              summary="Correct an item's provenance")
 def update_item(item_id: DbId, body: ArchivePatch, services: ServicesDep, key: EditorKey) -> ArchiveItemOut:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("published"):
@@ -113,14 +123,15 @@ def update_item(item_id: DbId, body: ArchivePatch, services: ServicesDep, key: E
     return ArchiveItemOut(**item.to_dict())
 
 
-@router.delete("/archive/{item_id}", response_model=ArchiveItemOut, summary="Remove an item and its fingerprints")
+@router.delete("/archive/{item_id}", name="remove_archive_item", response_model=ArchiveItemOut,
+               summary="Remove an item and its fingerprints")
 def delete_item(item_id: DbId, services: ServicesDep, key: EditorKey) -> ArchiveItemOut:
     with services.archive_lock:
         removed = services.pipeline.archive_remove(item_id, actor=key.actor)
     return ArchiveItemOut(**removed.to_dict())
 
 
-@router.get("/footage/{item_id}", response_model=FootageOut,
+@router.get("/footage/{item_id}", name="get_footage", response_model=FootageOut,
             summary="Every known upload of the footage an item belongs to, oldest first")
 def get_footage(item_id: DbId, services: ServicesDep, _key: ReaderKey) -> FootageOut:
     from service.match.verdict import sort_by_date
@@ -132,5 +143,5 @@ def get_footage(item_id: DbId, services: ServicesDep, _key: ReaderKey) -> Footag
     return FootageOut(
         footage_id=members[0].footage_id or members[0].id,
         uploads=[ArchiveItemOut(**m.to_dict()) for m in members],
-        links=[{"item": a, "shares_with": b, "segments": json.loads(seg)} for a, b, _score, seg in links],
+        links=[FootageLink(item=a, shares_with=b, segments=json.loads(seg)) for a, b, _score, seg in links],
     )

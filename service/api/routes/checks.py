@@ -25,7 +25,16 @@ from service.api.routes._common import (
     media_type,
     wait_for,
 )
-from service.api.schemas import BatchCreated, BatchRequest, CheckRequest, CheckStatus, Claimed, JobCreated, job_error
+from service.api.schemas import (
+    BatchCreated,
+    BatchRequest,
+    CheckRequest,
+    CheckStatus,
+    Claimed,
+    JobCreated,
+    job_error,
+    public_report,
+)
 from service.api.services import check_job_quota, discard_upload, submit_check
 from service.api.uploads import read_form
 from service.errors import BadInput
@@ -86,7 +95,8 @@ async def create_check(request: Request, response: Response, services: ServicesD
     return created(request, job)
 
 
-@router.post("/batch", status_code=202, response_model=BatchCreated, summary="Check many links, one job each")
+@router.post("/batch", name="create_check_batch", status_code=202, response_model=BatchCreated,
+             summary="Check many links, one job each")
 def create_batch(request: Request, body: BatchRequest, services: ServicesDep, key: ReaderKey,
                  idempotency_key: IdempotencyKey = None) -> BatchCreated:
     from service.api.services import check_link
@@ -118,7 +128,7 @@ def check_status(request: Request, job: Job) -> CheckStatus:
         }
     return CheckStatus(id=job.id, status=job.state, progress=round(job.progress, 3), stage=job.stage,
                        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
-                       error=job_error(job), report=job.result if done else None, **links)
+                       error=job_error(job), report=public_report(job.result) if done else None, **links)
 
 
 @router.get("/{job_id}", response_model=CheckStatus, name="get_check",
@@ -164,7 +174,8 @@ async def check_events(request: Request, job_id: str, services: ServicesDep, _ke
 
 
 @router.get("/{job_id}/evidence/{n}.jpg", name="check_evidence", response_class=Response,
-            responses={200: {"content": {"image/jpeg": {}}}},
+            responses={200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "A JPEG"}},
             summary="Query frame and archive frame side by side for the n-th matched segment")
 def check_evidence(job_id: str, n: int, services: ServicesDep, _key: ReaderKey) -> Response:
     job = job_of_kind(services, job_id, "check")
@@ -173,7 +184,8 @@ def check_evidence(job_id: str, n: int, services: ServicesDep, _key: ReaderKey) 
 
 
 @router.get("/{job_id}/timeline.png", name="check_timeline", response_class=Response,
-            responses={200: {"content": {"image/png": {}}}},
+            responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "A PNG"}},
             summary="Every known upload of the matched footage on a date axis")
 def check_timeline(job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
     job = job_of_kind(services, job_id, "check")

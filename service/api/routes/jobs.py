@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ReaderKey, ServicesDep
 from service.api.routes._common import ERROR_RESPONSES, wait_for
-from service.api.schemas import JobStatus, job_error
+from service.api.schemas import JobStatus, job_error, job_result
 from service.jobs import Job
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -19,7 +19,7 @@ def job_status(job: Job) -> JobStatus:
     return JobStatus(id=job.id, kind=job.kind, status=job.state, progress=round(job.progress, 3), stage=job.stage,
                      attempts=job.attempts, created_at=job.created_at, started_at=job.started_at,
                      finished_at=job.finished_at, error=job_error(job),
-                     result=job.result if job.state == "done" else None)
+                     result=job_result(job))
 
 
 @router.get("/{job_id}", response_model=JobStatus, name="get_job", summary="State and progress of any job")

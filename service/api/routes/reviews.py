@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import EditorKey, ReaderKey, ServicesDep
 from service.api.routes._common import ERROR_RESPONSES, job_of_kind, json_body
-from service.api.schemas import ReviewIn
+from service.api.schemas import ClaimReviewOut, MediaReviewOut, ReviewIn
 from service.api.services import Services
 from service.errors import Conflict, NotFound
 from service.jobs import Job
@@ -44,26 +44,30 @@ def _unrated(job: Job, what: str) -> NotFound:
     return NotFound(f"no {what} for check {job.id} yet: an editor picks a rating first (PUT .../review)")
 
 
-@router.get("/{job_id}/claimreview", name="check_claimreview",
-            responses={200: {"content": {"application/ld+json": {}}}},
+class JsonLdResponse(Response):
+    media_type = "application/ld+json"
+
+
+@router.get("/{job_id}/claimreview", name="check_claimreview", response_class=JsonLdResponse,
+            responses={200: {"model": ClaimReviewOut, "description": "ClaimReview JSON-LD"}},
             summary="The check as schema.org ClaimReview JSON-LD")
 def check_claimreview(job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
     job = _done_check(services, job_id)
     _details, review, _media = _reviews(services, job)
     if review is None:
         raise _unrated(job, "ClaimReview")
-    return Response(json_for_html(review), media_type="application/ld+json")
+    return JsonLdResponse(json_for_html(review))
 
 
-@router.get("/{job_id}/mediareview", name="check_mediareview",
-            responses={200: {"content": {"application/ld+json": {}}}},
+@router.get("/{job_id}/mediareview", name="check_mediareview", response_class=JsonLdResponse,
+            responses={200: {"model": MediaReviewOut, "description": "MediaReview JSON-LD"}},
             summary="The checked video as schema.org MediaReview JSON-LD")
 def check_mediareview(job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
     job = _done_check(services, job_id)
     _details, _claim, review = _reviews(services, job)
     if review is None:
         raise _unrated(job, "MediaReview")
-    return Response(json_for_html(review), media_type="application/ld+json")
+    return JsonLdResponse(json_for_html(review))
 
 
 def _review_body(services: Services, job: Job) -> dict[str, Any]:

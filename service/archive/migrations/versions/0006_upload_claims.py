@@ -6,8 +6,8 @@ an editor's provenance lives in, and dropped the date it claimed. The claim now 
 (observed, not crawled) move their place and event there: nobody vouched for them. ``reviews`` holds what
 an editor fills in to publish a check (article URL, claim text, who made it, where and when, a rating).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 13:30:00.000000
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
