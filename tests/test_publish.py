@@ -178,7 +178,7 @@ def test_an_editor_fills_in_and_copies_a_recycled_checks_claimreview_and_mediare
     assert served.json() == claim_review and served_media.json() == media_review
     for text in (page.input_value("#claimreview"), page.input_value("#mediareview"), served.text):
         assert not set(text) & set("<>&"), text
-    assert page.content().count("<script") == 2  # the JSON-LD block and app.js: the claimant's text stayed text
+    assert page.content().count("<script") == 3  # JSON-LD, app.js, evidence.js: the claimant's text stayed text
 
     for which in ("claimreview", "mediareview"):
         page.eval_on_selector("#copy-status", "e => { e.textContent = ''; }")

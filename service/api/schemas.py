@@ -19,7 +19,7 @@ __all__ = [
     "ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "AuditEntry", "BatchCreated",
     "BatchRequest", "CheckRequest", "CheckStatus", "ClaimReviewOut", "CrawlResult", "ErrorBody", "Health",
     "JobCreated", "JobStatus", "KeyCreate", "KeyCreated", "KeyOut", "KeyframeOut", "KeyframesOut", "MatchOut",
-    "MediaReviewOut",
+    "MediaReviewOut", "SearchedOut",
     "ReportOut", "SearchLink", "SourceCreate", "SourceOut", "job_result", "public_report",
 ]
 
@@ -170,6 +170,19 @@ class ArchiveItemOut(BaseModel):
     date_origin: Literal["curated", "platform", "source", "claimed"] | None = Field(
         default=None, description="Who says `published`: an editor, the platform, a registered crawl source, or "
                                   "only a web page (`claimed`: shown, never enough to call footage recycled)")
+    claimed_date: str | None = Field(default=None, description="What this upload claimed (a remembered check), "
+                                                               "apart from provenance an editor vouched for")
+    claimed_location: str | None = None
+    claimed_event: str | None = None
+
+
+class SearchedOut(BaseModel):
+    """How much archive a check searched: a miss is "not in our archive", never an all-clear."""
+
+    items: int
+    hours: float
+    newest: str | None = Field(description="When the newest item was added (ISO date)")
+    text: str
 
 
 class ReportSource(BaseModel):
@@ -252,6 +265,7 @@ class ReportOut(BaseModel):
     footage: list[ArchiveItemOut] = Field(description="Every known upload of the matched footage, oldest first")
     checked_at: str
     remembered_id: int | None = Field(description="The archive item the checked upload was kept as, if it was")
+    searched: SearchedOut | None = Field(default=None, description="What the check searched (None: older reports)")
 
 
 def public_report(report: dict[str, Any]) -> ReportOut:
