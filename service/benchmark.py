@@ -25,7 +25,7 @@ from service.archive.index import Hits
 from service.archive.mih import MultiIndexHashIndex
 from service.fingerprint.views import ARCHIVE_VIEWS
 from service.fingerprint.views import QUERY_VIEWS as PIPELINE_QUERY_VIEWS
-from service.match.align import MAX_HAMMING, align_item
+from service.match.align import MAX_HAMMING, ArchiveMotion, align_item
 from service.match.search import STAGE1_RADIUS, find_hits, probe_frames
 
 __all__ = ["IndexBenchResult", "run_index_bench"]
@@ -133,7 +133,7 @@ def run_index_bench(frames: int, queries: int, exact_queries: int = 10, seed: in
             stored = codes[start_frame : start_frame + VIDEO_FRAMES]
             archive_fg[: len(stored), 0] = stored
             if align_item(item, sub, qtimes, times, np.ones(QUERY_FRAMES, bool), 0.5, 60.0, query,
-                          archive_fg[: max(1, len(stored))]) is not None:
+                          ArchiveMotion(archive_fg[: max(1, len(stored))])) is not None:
                 matched.append(item)
         latencies.append((time.perf_counter() - t) * 1000)
         cpu_latencies.append((time.thread_time() - cpu) * 1000)

@@ -23,6 +23,7 @@ __all__ = [
     "ArchiveExtent",
     "ArchiveItem",
     "ArchiveMetadata",
+    "Backgrounds",
     "Claims",
     "LINK_FIELDS",
     "Match",
@@ -122,6 +123,25 @@ class ArchiveItem:
 
 
 @dataclass(frozen=True, eq=False)
+class Backgrounds:
+    """What stays still in a video, per stretch of one shot: the hasher's coefficients of the median
+    thumbnail of each view over each block of frames (see ``service.fingerprint.views``).
+
+    ``coefficients[b, j]`` belongs to view ``views[j]`` over frames ``block_starts[b]`` up to the next
+    start. A check subtracts them from its own frames' coefficients: what is left is what moves
+    *relative to this recording's background*, which a short clip cannot estimate on its own.
+    """
+
+    views: tuple[str, ...]
+    block_starts: npt.NDArray[np.int32]
+    coefficients: npt.NDArray[np.float32]
+
+    def block_of(self, frames: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The block each frame index belongs to."""
+        return np.searchsorted(self.block_starts, frames, side="right").astype(np.int64) - 1
+
+
+@dataclass(frozen=True, eq=False)
 class VideoFingerprint:
     """Per sampled frame, the hashes of several views of it.
 
@@ -136,6 +156,11 @@ class VideoFingerprint:
     times: npt.NDArray[np.float32]
     hashes: npt.NDArray[np.uint64]
     duration: float
+    # Stored with an archive item (None: fingerprinted before they existed, or imported without them).
+    backgrounds: Backgrounds | None = None
+    # A check's own per-frame coefficients of the query views (frames, QUERY_VIEWS, coefficients);
+    # kept in memory for matching, never stored.
+    query_coefficients: npt.NDArray[np.float32] | None = None
 
     @property
     def frame_count(self) -> int:

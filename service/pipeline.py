@@ -43,7 +43,7 @@ from service.fingerprint.views import ARCHIVE_VIEWS, FG_PREFIX, QUERY_VIEWS, fin
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
 from service.ingest.listing import list_source
 from service.markup import http_link
-from service.match.align import MAX_HAMMING, align_item
+from service.match.align import MAX_HAMMING, ArchiveMotion, align_item
 from service.match.search import TWO_STAGE_MIN_HASHES, find_hits
 from service.match.verdict import decide, sort_by_date
 from service.models import (
@@ -107,7 +107,7 @@ class Pipeline:
         self._index = index
         self._index_lock = threading.Lock()
         self._archive_times: dict[int, np.ndarray] = {}
-        self._foreground_cache: OrderedDict[int, npt.NDArray[np.uint64] | None] = OrderedDict()
+        self._motion_cache: OrderedDict[int, ArchiveMotion] = OrderedDict()
         self._synced_at = 0.0
         self._changes = ChangeFeed(store.engine)
         self.sources = SourceStore(store.engine)
@@ -163,7 +163,7 @@ class Pipeline:
         for gone in changes.removed & known:
             index.remove(gone)
             self._archive_times.pop(gone, None)
-            self._foreground_cache.pop(gone, None)
+            self._motion_cache.pop(gone, None)
         new = sorted((changes.added | changes.removed) - (known - changes.removed))
         if new:  # fingerprints of items still stored; an item added and removed since reads as nothing
             for s in self.store.fingerprints(new):
@@ -176,15 +176,16 @@ class Pipeline:
         index.add(item_id, fp)
         self._archive_times[item_id] = fp.times
 
-    def _archive_foreground(self, item_id: int) -> npt.NDArray[np.uint64] | None:
-        """An archive item's foreground hashes, columns as ARCHIVE_VIEWS; None for items stored without them.
+    def _archive_motion(self, item_id: int) -> ArchiveMotion:
+        """An archive item's foreground hashes (columns as ARCHIVE_VIEWS) and backgrounds; either None
+        for items stored before they existed.
 
         Read from the store for the few candidate items of a query (not held in memory for the whole
         archive), with a small cache for repeated checks.
         """
-        if item_id in self._foreground_cache:
-            self._foreground_cache.move_to_end(item_id)
-            return self._foreground_cache[item_id]
+        if item_id in self._motion_cache:
+            self._motion_cache.move_to_end(item_id)
+            return self._motion_cache[item_id]
         fg: npt.NDArray[np.uint64] | None = None
         for stored in self.store.fingerprints([item_id]):
             views = stored.fingerprint.views
@@ -194,10 +195,14 @@ class Pipeline:
             for j, view in enumerate(ARCHIVE_VIEWS):
                 if FG_PREFIX + view in views:
                     fg[:, j] = stored.fingerprint.hashes[:, views.index(FG_PREFIX + view)]
-        self._foreground_cache[item_id] = fg
-        while len(self._foreground_cache) > FOREGROUND_CACHE_ITEMS:
-            self._foreground_cache.popitem(last=False)
-        return fg
+        backgrounds = self.store.backgrounds(item_id) if fg is not None else None
+        if backgrounds is not None and backgrounds.views != ARCHIVE_VIEWS:
+            backgrounds = None  # stored under another view layout: not comparable column by column
+        motion = ArchiveMotion(foreground=fg, backgrounds=backgrounds)
+        self._motion_cache[item_id] = motion
+        while len(self._motion_cache) > FOREGROUND_CACHE_ITEMS:
+            self._motion_cache.popitem(last=False)
+        return motion
 
     # -- stages --------------------------------------------------------
     def fetch(self, source: str, progress: ProgressFn = _no_progress) -> SourceInfo:
@@ -237,7 +242,8 @@ class Pipeline:
             sel = hits.item_id == item_id
             sub = Hits(hits.query_row[sel], hits.item_id[sel], hits.frame[sel], hits.view[sel], hits.distance[sel])
             aligned = align_item(int(item_id), sub, fp.times, self._archive_times[int(item_id)],
-                                 informative, step, fp.duration, query_fg, self._archive_foreground(int(item_id)))
+                                 informative, step, fp.duration, query_fg, self._archive_motion(int(item_id)),
+                                 fp.query_coefficients)
             if aligned is None:
                 continue
             try:
@@ -325,7 +331,7 @@ class Pipeline:
         item = self.store.remove(item_id, actor=actor)
         self.index.remove(item_id)
         self._archive_times.pop(item_id, None)
-        self._foreground_cache.pop(item_id, None)
+        self._motion_cache.pop(item_id, None)
         return item
 
     def archive_import(self, folder: Path, manifest: Path,

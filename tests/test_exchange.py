@@ -22,7 +22,10 @@ def test_export_then_import_into_a_new_home_round_trips(cli, media: Media, tmp_p
     assert res.exit_code == 0, res.stderr
     with gzip.open(dump, "rt") as fh:
         header = json.loads(fh.readline())
+        first = json.loads(fh.readline())
     assert header["format"] == "firstseen-archive" and header["items"] == 3
+    # What stays still in the footage travels with it (a short check is judged against it).
+    assert first["fingerprint"]["backgrounds"]["views"][0] == "full"
 
     monkeypatch.setenv("FIRSTSEEN_HOME", str(tmp_path / "second-home"))
     monkeypatch.delenv("FIRSTSEEN_DATABASE_URL", raising=False)
@@ -39,6 +42,7 @@ def test_export_then_import_into_a_new_home_round_trips(cli, media: Media, tmp_p
     assert after_report["verdict"] == before_report["verdict"]
     assert [m["title"] for m in after_report["matches"]] == [m["title"] for m in before_report["matches"]]
     assert after_report["matches"][0]["segments"] == before_report["matches"][0]["segments"]
+    assert after_report["matches"][0]["evidence"] == before_report["matches"][0]["evidence"]
 
 
 def test_import_of_a_corrupt_dump_adds_nothing(cli, media: Media, tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from service.archive.store import EDITABLE, ArchiveStore, items, links
 from service.errors import BadInput
-from service.models import ArchiveMetadata, Claims, VideoFingerprint
+from service.models import ArchiveMetadata, Backgrounds, Claims, VideoFingerprint
 
 __all__ = ["FORMAT", "MAX_LINE_BYTES", "export_archive", "import_archive"]
 
@@ -68,11 +68,19 @@ def export_archive(store: ArchiveStore, path: Path) -> tuple[int, int]:
         fh.write(json.dumps(header) + "\n")
         for item in all_items:
             fp = fps[item.id]
-            record = {"type": "item", **item.to_dict(), "fingerprint": {
+            fingerprint: dict[str, Any] = {
                 "hasher": fp.hasher, "views": list(fp.views), "duration": fp.duration,
                 "times_f32le": base64.b64encode(np.asarray(fp.times, "<f4").tobytes()).decode(),
                 "hashes_u64le": base64.b64encode(np.asarray(fp.hashes, "<u8").tobytes()).decode(),
-            }}
+            }
+            bg = store.backgrounds(item.id)
+            if bg is not None:
+                fingerprint["backgrounds"] = {
+                    "views": list(bg.views),
+                    "block_starts_i32le": base64.b64encode(np.asarray(bg.block_starts, "<i4").tobytes()).decode(),
+                    "coefficients_f32le": base64.b64encode(np.asarray(bg.coefficients, "<f4").tobytes()).decode(),
+                }
+            record = {"type": "item", **item.to_dict(), "fingerprint": fingerprint}
             fh.write(json.dumps(record) + "\n")
         for row in link_rows:
             m = row._mapping
@@ -142,6 +150,13 @@ def _check_record(record: dict[str, Any]) -> None:
         views = _field(fingerprint, "views", list, prefix="fingerprint.")
         if not views or not all(isinstance(v, str) for v in views):
             raise TypeError("fingerprint.views must be a list of view names")
+        backgrounds = _field(fingerprint, "backgrounds", dict, prefix="fingerprint.", optional=True)
+        if backgrounds is not None:
+            for name in ("block_starts_i32le", "coefficients_f32le"):
+                _field(backgrounds, name, str, prefix="fingerprint.backgrounds.")
+            bg_views = _field(backgrounds, "views", list, prefix="fingerprint.backgrounds.")
+            if not bg_views or not all(isinstance(v, str) for v in bg_views):
+                raise TypeError("fingerprint.backgrounds.views must be a list of view names")
     elif record.get("type") == "link":
         _field(record, "item_a", int)
         _field(record, "item_b", int)
@@ -156,7 +171,17 @@ def _fingerprint(raw: dict[str, Any]) -> VideoFingerprint:
     hashes = np.frombuffer(base64.b64decode(raw["hashes_u64le"]), dtype="<u8").astype(np.uint64)
     if hashes.size != times.size * len(views):
         raise BadInput("fingerprint hashes do not match its times and views")
-    return VideoFingerprint(raw["hasher"], views, times, hashes.reshape(-1, len(views)), float(raw["duration"]))
+    backgrounds = None
+    if raw.get("backgrounds") is not None:  # exports made before backgrounds existed have none
+        bg = raw["backgrounds"]
+        bg_views = tuple(bg["views"])
+        starts = np.frombuffer(base64.b64decode(bg["block_starts_i32le"]), dtype="<i4").astype(np.int32)
+        coefficients = np.frombuffer(base64.b64decode(bg["coefficients_f32le"]), dtype="<f4").astype(np.float32)
+        if not starts.size or coefficients.size % (starts.size * len(bg_views)):
+            raise BadInput("fingerprint backgrounds do not match their blocks and views")
+        backgrounds = Backgrounds(bg_views, starts, coefficients.reshape(starts.size, len(bg_views), -1))
+    return VideoFingerprint(raw["hasher"], views, times, hashes.reshape(-1, len(views)), float(raw["duration"]),
+                            backgrounds=backgrounds)
 
 
 def import_archive(store: ArchiveStore, path: Path, actor: str = "import", *, max_bytes: int) -> tuple[int, int]:

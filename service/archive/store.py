@@ -32,6 +32,7 @@ from service.models import (
     ArchiveExtent,
     ArchiveItem,
     ArchiveMetadata,
+    Backgrounds,
     Claims,
     VideoFingerprint,
     check_link_field,
@@ -84,6 +85,17 @@ fingerprints = sa.Table(
     sa.Column("views", sa.Text, nullable=False),
     sa.Column("times", sa.LargeBinary, nullable=False),
     sa.Column("hashes", sa.LargeBinary, nullable=False),
+)
+
+# What stays still in each stretch of an item's video, per archive view (service.models.Backgrounds):
+# read only for the few candidates of a check, so the index never loads it.
+backgrounds = sa.Table(
+    "backgrounds",
+    metadata,
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("views", sa.Text, nullable=False),
+    sa.Column("block_starts", sa.LargeBinary, nullable=False),  # int32 little-endian
+    sa.Column("coefficients", sa.LargeBinary, nullable=False),  # float32 little-endian, blocks × views × n
 )
 
 # Two uploads that share footage, with the seconds they share (JSON list of segments,
@@ -229,6 +241,13 @@ class ArchiveStore:
                     hashes=np.asarray(fingerprint.hashes, dtype="<u8").tobytes(),
                 )
             )
+            bg = fingerprint.backgrounds
+            if bg is not None:
+                c.execute(backgrounds.insert().values(
+                    item_id=item_id, views=",".join(bg.views),
+                    block_starts=np.asarray(bg.block_starts, dtype="<i4").tobytes(),
+                    coefficients=np.asarray(bg.coefficients, dtype="<f4").tobytes(),
+                ))
             row = c.execute(items.select().where(items.c.id == item_id)).one()
             item = _row_to_item(row)
             self._audit(c, actor, "add", item_id, None, item)
@@ -279,6 +298,7 @@ class ArchiveStore:
             self._audit(c, actor, "remove", item_id, _row_to_item(row), None)
             c.execute(links.delete().where(sa.or_(links.c.item_a == item_id, links.c.item_b == item_id)))
             c.execute(fingerprints.delete().where(fingerprints.c.item_id == item_id))
+            c.execute(backgrounds.delete().where(backgrounds.c.item_id == item_id))
             c.execute(items.delete().where(items.c.id == item_id))
             footage = row._mapping["footage_id"]
             if footage == item_id:
@@ -417,6 +437,19 @@ class ArchiveStore:
                         duration=m["duration"],
                     ),
                 )
+
+    def backgrounds(self, item_id: int) -> Backgrounds | None:
+        """An item's stored backgrounds; None for items stored without them."""
+        with self.engine.connect() as c:
+            row = c.execute(backgrounds.select().where(backgrounds.c.item_id == item_id)).one_or_none()
+        if row is None:
+            return None
+        m = row._mapping
+        views = tuple(m["views"].split(","))
+        starts = np.frombuffer(m["block_starts"], dtype="<i4").astype(np.int32)
+        coefficients = np.frombuffer(m["coefficients"], dtype="<f4").astype(np.float32)
+        return Backgrounds(views=views, block_starts=starts,
+                           coefficients=coefficients.reshape(len(starts), len(views), -1))
 
     def _tx(self, conn: sa.Connection | None) -> Any:
         if conn is not None:

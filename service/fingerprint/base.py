@@ -32,6 +32,15 @@ class Hasher(Protocol):
         """One hash per thumbnail; also applied to foreground residuals (thumbnail minus background)."""
         ...
 
+    def coefficients(self, thumbs: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """What the hash is a threshold of, one row per thumbnail; linear in the thumbnail, so a
+        background kept as coefficients can be subtracted from a frame's later."""
+        ...
+
+    def hash_coefficients(self, coefficients: npt.NDArray[np.float32]) -> npt.NDArray[np.uint64]:
+        """One hash per coefficient row (``hash_thumbnails`` of the thumbnails they came from)."""
+        ...
+
     def hash_images(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.uint64]:
         """One hash per greyscale image (any size)."""
         ...

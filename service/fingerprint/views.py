@@ -39,7 +39,7 @@ import numpy.typing as npt
 from service.decode.frames import SampledVideo
 from service.decode.region import Rect, Regions, find_regions
 from service.fingerprint.base import Hasher
-from service.models import VideoFingerprint
+from service.models import Backgrounds, VideoFingerprint
 
 __all__ = ["ALL_VIEWS", "ARCHIVE_VIEWS", "FG_PREFIX", "FG_VIEWS", "FINGERPRINT_VIEWS", "MIRROR_VIEWS", "QUERY_VIEWS",
            "QUERY_WINDOWS", "fingerprint_video"]
@@ -162,15 +162,25 @@ def fingerprint_video(
     hasher: Hasher,
     progress: Callable[[float], None] | None = None,
 ) -> tuple[VideoFingerprint, Regions]:
-    """Hash every view of every sampled frame, and its foreground; blank views get hash 0."""
+    """Hash every view of every sampled frame, and its foreground; blank views get hash 0.
+
+    Also kept: each block's background per archive view (as the hasher's coefficients, stored with an
+    archive item) and each frame's coefficients per query view (in memory, for matching a check).
+    """
     regions = find_regions(video.frames)
     n_views = len(ALL_VIEWS)
     column = {name: j for j, name in enumerate(ALL_VIEWS)}
+    archive_cols = [column[v] for v in ARCHIVE_VIEWS]
+    query_cols = [column[v] for v in QUERY_VIEWS]
     n = len(video.frames)
     hashes = np.zeros((n, len(FINGERPRINT_VIEWS)), dtype=np.uint64)
+    blocks = _blocks(video.frames)
+    n_coef = 0
+    backgrounds: npt.NDArray[np.float32] | None = None
+    query_coefficients: npt.NDArray[np.float32] | None = None
     full_area = regions.full.area
     # One block at a time, so the thumbnails of a long video never sit in memory together.
-    for start, stop in _blocks(video.frames):
+    for b, (start, stop) in enumerate(blocks):
         thumbs: npt.NDArray[np.float32] | None = None
         present = np.zeros((stop - start, n_views), dtype=bool)
         for i in range(start, stop):
@@ -196,20 +206,35 @@ def fingerprint_video(
             continue
         at_frame, at_view = np.nonzero(present)
         hashes[start + at_frame, at_view] = hasher.hash_thumbnails(thumbs[at_frame, at_view])
+        coefficients = hasher.coefficients(thumbs[at_frame, at_view])
+        if query_coefficients is None or backgrounds is None:
+            n_coef = coefficients.shape[1]
+            query_coefficients = np.zeros((n, len(QUERY_VIEWS), n_coef), dtype=np.float32)
+            backgrounds = np.zeros((len(blocks), len(ARCHIVE_VIEWS), n_coef), dtype=np.float32)
+        full_coef = np.zeros((stop - start, n_views, n_coef), dtype=np.float32)
+        full_coef[at_frame, at_view] = coefficients
+        query_coefficients[start:stop] = full_coef[:, query_cols]
         for view in range(n_views):
             frames = np.flatnonzero(present[:, view])
             if len(frames) < FG_MIN_FRAMES:
                 continue
             stack = thumbs[frames, view]
-            residual = stack - np.median(stack, axis=0)
+            background = np.median(stack, axis=0)
+            residual = stack - background
             moving = residual.reshape(len(frames), -1).std(axis=1) >= FG_MIN_STD
             if moving.any():
                 hashes[start + frames[moving], n_views + view] = hasher.hash_thumbnails(residual[moving])
+            if view in archive_cols:
+                backgrounds[b, archive_cols.index(view)] = hasher.coefficients(background[None])[0]
     fingerprint = VideoFingerprint(
         hasher=hasher.name,
         views=FINGERPRINT_VIEWS,
         times=video.times,
         hashes=hashes,
         duration=video.duration,
+        backgrounds=None if backgrounds is None else Backgrounds(
+            views=ARCHIVE_VIEWS, block_starts=np.array([a for a, _ in blocks], dtype=np.int32),
+            coefficients=backgrounds),
+        query_coefficients=query_coefficients,
     )
     return fingerprint, regions
