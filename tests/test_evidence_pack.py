@@ -85,7 +85,7 @@ def test_pdf_and_zip_from_the_api(live: LiveApp, mirrored_check: dict[str, Any])
         packed = c.get(f"/api/v1/checks/{mirrored_check['id']}/export.zip")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text, images = _pdf_text(pdf.content)
-    assert "Old footage: online before the claimed date" in text and "Kyiv" in text
+    assert "Verdict: Recycled footage" in text and "Kyiv" in text
     assert HOSTILE_TITLE in " ".join(text.split()) and "flipped back" in text
     assert "recorded by an editor" in text or "editor" in text  # the date's origin
     assert images >= 6 * segments + 1  # three pairs per segment and the timeline
@@ -187,7 +187,7 @@ def test_evidence_pack_in_chromium_desktop_and_phone(live: LiveApp, mirrored_che
         saved = tmp_path / f"{width}.pdf"
         download.value.save_as(saved)
         text, images = _pdf_text(saved.read_bytes())
-        assert "Old footage: online before the claimed date" in text and images >= 6 * segments
+        assert "Verdict: Recycled footage" in text and images >= 6 * segments
         context.close()
 
 
