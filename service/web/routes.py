@@ -359,10 +359,11 @@ def install_web(app: FastAPI, services: Services) -> None:
                        https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
-    from service.web import archive_pages, evidence, keyframes
+    from service.web import archive_pages, evidence, keyframes, retry
     from service.web.publish import router as publish_router
 
     app.include_router(publish_router)
     app.include_router(archive_pages.router)
     app.include_router(keyframes.router)
     app.include_router(evidence.router)
+    app.include_router(retry.router)
