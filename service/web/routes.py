@@ -47,6 +47,7 @@ from service.match.verdict import VERDICT_WORDS
 from service.models import ArchiveMetadata
 from service.report.platform import platform_rows
 from service.web.evidence import pack_view
+from service.web.kept_upload import date_refused, kept_view, take_kept
 
 __all__ = ["install_web"]
 
@@ -175,10 +176,15 @@ async def submit(request: Request, services: ServicesDep, key: WebKey) -> Respon
     try:
         await run_in_threadpool(check_job_quota, services, key)  # before a byte of an upload is stored
         fields, upload = await _posted_form(request, services, key)
+        upload = take_kept(services, key, fields, upload)  # service/web/kept_upload.py
         limited = _rate_limited(services, key)
         if limited:
             discard_upload(upload)
             return _page(request, "index.html", key, status=429, error=limited, recent=[], form=fields)
+        refused = date_refused(fields, ("claimed_date",)) if upload is not None else None
+        if refused:  # the file stays on the server for the corrected form
+            return _page(request, "index.html", key, status=400, error=refused, recent=[], form=fields,
+                         kept=kept_view(upload))
         url = fields.get("url", "").strip() or None
         if upload is not None and url:
             url = None  # a chosen file wins over a pasted link
@@ -325,10 +331,16 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
     try:
         await run_in_threadpool(check_job_quota, services, key)
         fields, upload = await _posted_form(request, services, key)
+        upload = take_kept(services, key, fields, upload)  # service/web/kept_upload.py
         limited = _rate_limited(services, key)
         if limited:
             discard_upload(upload)
             raise PermissionError(limited)
+        refused = date_refused(fields, ("published",)) if upload is not None else None
+        if refused:  # the file stays on the server for the corrected form
+            return _page(request, "archive.html", key, status=400, items=services.pipeline.store.list(limit=50),
+                         more=False, q="", added=None, offset=0, error=refused, form=fields, removed=None,
+                         kept=kept_view(upload))
         url = fields.get("url", "").strip() or None
         if upload is not None:
             url = None
