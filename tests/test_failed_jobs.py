@@ -156,3 +156,61 @@ def test_failed_check_page_retries_for_a_reader_without_javascript(live: LiveApp
     page.wait_for_selector("#verdict", timeout=JOB_TIMEOUT_MS)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     context.close()
+
+
+def test_an_upload_failed_by_its_input_asks_for_the_file_again(live: LiveApp, media: Media) -> None:
+    from tests.live_app import csrf_token, web_login
+
+    with live.client("reader") as c:
+        r = c.post("/api/v1/checks", files={"file": ("notes.mp4", media.not_video.read_bytes())})
+        assert live.wait_job(c, r.json()["status_url"])["status"] == "failed"
+        refused = c.post(f"/api/v1/jobs/{r.json()['id']}/retry")
+    assert refused.status_code == 409 and "choose the file again" in refused.json()["error"]["message"]
+
+    with live.client() as web:
+        web_login(web, live.keys["reader"])
+        page = web.get(f"/checks/{r.json()['id']}").text
+        assert 'id="next-steps"' in page and 'id="retry"' not in page and "Choose the file again" in page
+        missing = web.get("/checks/0123456789abcdef")
+        assert missing.status_code == 404 and 'id="next-steps"' in missing.text
+        assert "go back to the check form" in missing.text
+        again = web.get(f"/jobs/{r.json()['id']}/again")
+        assert again.status_code == 200 and "Choose the file again." in again.text
+        assert csrf_token(again.text)
+
+
+def test_an_upload_failed_by_the_server_is_kept_for_a_retry_then_pruned(live: LiveApp, media: Media) -> None:
+    import time
+    import uuid
+
+    from service.jobs import _drop_upload
+    from service.retention import KEEP_FAILED_UPLOAD_S, prune
+
+    services = live.app.state.services
+
+    def failed_upload(name: str) -> tuple[str, Path]:
+        folder = live.settings.uploads_dir / f"k1-{uuid.uuid4().hex}"
+        folder.mkdir(parents=True)
+        upload = folder / name
+        shutil.copy(media.original, upload)
+        job, _ = services.jobs.create("check", {"source": str(upload), "remember": False, "upload": True,
+                                                "claims": {}}, owner="test")
+        services.jobs.start(job.id)
+        services.jobs.fail(job.id, "the worker process died 3 times while running this job", "internal")
+        _drop_upload(services.pipeline, services.jobs.get(job.id))
+        return job.id, upload
+
+    job_id, upload = failed_upload("clip.mp4")
+    assert upload.is_file() and prune(live.settings, services.pipeline.store.engine).uploads == 0
+    with live.client("reader") as c:
+        retried = c.post(f"/api/v1/jobs/{job_id}/retry")
+        assert retried.status_code == 202
+        assert c.post(f"/api/v1/jobs/{job_id}/retry").json()["id"] == retried.json()["id"]  # already queued
+        done = live.wait_job(c, retried.json()["status_url"])
+    assert done["status"] == "done" and done["report"]["source"]["input"] == "clip.mp4"
+    assert not upload.parent.exists()  # the retry's own end removed it, as any check's
+
+    _, unretried = failed_upload("other.mp4")
+    later = time.time() + KEEP_FAILED_UPLOAD_S + 1
+    assert prune(live.settings, services.pipeline.store.engine, now=later).uploads == 1
+    assert not unretried.parent.exists()

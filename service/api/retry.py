@@ -17,10 +17,17 @@ from service.auth import ApiKey
 from service.errors import Conflict
 from service.jobs import Job
 
-__all__ = ["RETRY_ROLES", "retry_job"]
+__all__ = ["RETRY_ROLES", "retry_job", "retryable"]
 
 # The kinds of job that can be retried, and the role each needs (as to submit it).
 RETRY_ROLES = {"check": "reader", "archive_add": "editor"}
+
+
+def retryable(job: Job) -> bool:
+    """A failed check or archive addition whose input is still there (a link, or an upload still on disk)."""
+    if job.state != "failed" or job.kind not in RETRY_ROLES:
+        return False
+    return not job.payload.get("upload") or Path(job.payload["source"]).is_file()
 
 
 def retry_job(services: Services, key: ApiKey, job_id: str) -> tuple[Job, bool]:
@@ -39,7 +46,7 @@ def retry_job(services: Services, key: ApiKey, job_id: str) -> tuple[Job, bool]:
                if j.payload.get("retry_of") == failed.id and not j.finished]
     if running:
         return running[0], False
-    if failed.payload.get("upload") and not Path(failed.payload["source"]).is_file():
+    if not retryable(failed):
         raise Conflict("the uploaded file was not kept after the job failed; choose the file again")
     payload = {**failed.payload, "actor": key.actor, "retry_of": failed.id}
     return _submit(services, failed.kind, payload, key, None)

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
+from service.api.retry import retryable
 from service.api.services import (
     Services,
     check_job_quota,
@@ -70,6 +71,7 @@ def _json_block(data: Any) -> Markup:
 templates.env.filters["json_for_html"] = _json_block
 templates.env.filters["http_link"] = http_link
 templates.env.filters["origin_words"] = origin_words  # who says a date: editor, platform, source, page
+templates.env.tests["retryable"] = retryable  # a failed job whose input is still there (service/api/retry.py)
 
 router = APIRouter(include_in_schema=False)
 
