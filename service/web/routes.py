@@ -373,7 +373,7 @@ def install_web(app: FastAPI, services: Services) -> None:
                        https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
-    from service.web import archive_pages, evidence, keyframes, retry
+    from service.web import archive_pages, evidence, footage_page, keyframes, retry
     from service.web.publish import router as publish_router
 
     app.include_router(publish_router)
@@ -381,3 +381,4 @@ def install_web(app: FastAPI, services: Services) -> None:
     app.include_router(keyframes.router)
     app.include_router(evidence.router)
     app.include_router(retry.router)
+    app.include_router(footage_page.router)
