@@ -333,13 +333,17 @@ def _draw_evidence_ahead(pipeline: Any, job: Job) -> None:
 def _drop_upload(pipeline: Any, job: Job) -> None:
     """An uploaded file is kept only while something still needs it.
 
-    A failed job needs nothing; an archived or remembered upload has its own copy under ``home/media``;
+    A job failed by its input needs nothing; one failed by the server (``internal``: a crash, a worker
+    process dying) keeps it for a retry (service/api/retry.py) until retention removes it
+    (``retention.KEEP_FAILED_UPLOAD_S``); an archived or remembered upload has its own copy under ``home/media``;
     a check kept out of the archive keeps its upload ``keep_unremembered_uploads_s`` for its report
     (service/retention.py removes it then), by default not at all (its evidence pictures were drawn).
     """
     settings: Settings = pipeline.settings
     folder = upload_folder(job, settings.uploads_dir)
     if folder is None or (unremembered_check(job) and not _deleted_at_end(settings, job)):
+        return
+    if job.state == "failed" and job.error_code == "internal":
         return
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -5,7 +5,8 @@ Housekeeping beside the data flow, run by ``firstseen prune`` and every
 
 * **uploads** (``home/uploads/k<key>-<id>/``): a job removes its own upload when it
   ends (``jobs._drop_upload``), except a check kept out of the archive, whose upload
-  stays ``keep_unremembered_uploads_s`` after the job ends (default 0: not at all).
+  stays ``keep_unremembered_uploads_s`` after the job ends (default 0: not at all), and
+  a job failed by the server (``internal``), whose upload stays ``KEEP_FAILED_UPLOAD_S`` for a retry.
   ``prune`` removes those when their time is up, and any upload no job names (a
   request that died between storing the file and queueing the job) once nothing
   has written to it for ``ORPHAN_UPLOAD_GRACE_S``. An upload of a job still queued
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 # An upload no job names yet may still be arriving (a 512 MB body on a slow line) or about to be queued:
 # it is left alone until nothing has written to it for this long.
 ORPHAN_UPLOAD_GRACE_S = 3600.0
+# A job failed by the server, not by its input (error code ``internal``), keeps its upload this long so
+# that it can be retried with the same file (POST /api/v1/jobs/{id}/retry).
+KEEP_FAILED_UPLOAD_S = 3600.0
 # File times further ahead than this are not the kernel's: yt-dlp stamps a download with the server's
 # Last-Modified, which a server can put in 2099 to keep its file forever.
 CLOCK_SKEW_S = 60.0
@@ -101,6 +105,8 @@ def _upload_due(folder: Path, job: Job | None, settings: Settings, now: float) -
         return False
     if unremembered_check(job):
         return now - _finished_at(job) >= settings.keep_unremembered_uploads_s
+    if job.state == "failed" and job.error_code == "internal":
+        return now - _finished_at(job) >= KEEP_FAILED_UPLOAD_S
     return True  # failed, archived or remembered: its job should have removed it already
 
 

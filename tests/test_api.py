@@ -402,6 +402,7 @@ ROUTE_ROLES = {  # the least role each API route needs
     ("GET", "/api/v1/checks/{job_id}/export.zip"): "reader",
     ("GET", "/api/v1/checks/{job_id}/events"): "reader",
     ("GET", "/api/v1/jobs/{job_id}"): "reader",
+    ("POST", "/api/v1/jobs/{job_id}/retry"): "reader",
     ("GET", "/api/v1/archive"): "reader",
     ("GET", "/api/v1/archive/{item_id}"): "reader",
     ("GET", "/api/v1/footage/{item_id}"): "reader",

@@ -48,7 +48,7 @@ def test_curl_examples_in_docs_run(tmp_path: Path, media: Media, web_server: Loo
     for name, clip in links.items():
         shutil.copy(clip, web_server.root / name)
     script = "\n".join(_blocks())
-    for name in links:
+    for name in [*links, "removed.mp4"]:  # removed.mp4: a link that answers 404
         script = script.replace(f"https://example.org/{name}", web_server.url(name))
     assert shutil.which("jq") and shutil.which("curl"), "the examples need curl and jq"
     with database_for_test() as db, serve(tmp_path / "home", db) as live:
@@ -63,5 +63,6 @@ def test_curl_examples_in_docs_run(tmp_path: Path, media: Media, web_server: Loo
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
         assert '"verdict": "recycled"' in done.stdout
+        assert "answered 404 Not Found: the video may have been removed" in done.stdout
         assert (tmp_path / "evidence-0.jpg").stat().st_size > 1000
         assert (tmp_path / "timeline.png").read_bytes()[:4] == b"\x89PNG"

@@ -161,6 +161,7 @@ class LocalOrYtDlpDownloader:
         }
 
     def _fetch_url(self, url: str, progress: ProgressFn | None) -> SourceInfo:
+        from service.ingest.fetch_words import plain_fetch_error
         from service.ingest.safety import check_url, guarded_youtube_dl, release_responses, unwrap_refusal
 
         allow = self.settings.allow_hosts
@@ -204,7 +205,8 @@ class LocalOrYtDlpDownloader:
             refusal = unwrap_refusal(exc)
             if refusal is not None:
                 raise refusal from None
-            raise FetchFailed(f"could not fetch {url}: {_clean_message(exc)}") from None
+            log.info("yt-dlp could not fetch %s: %s", url, _clean_message(exc))
+            raise FetchFailed(plain_fetch_error(url, exc)) from None
 
         if rejected:
             shutil.rmtree(tmp, ignore_errors=True)

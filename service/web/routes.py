@@ -29,6 +29,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
+from service.api.retry import retryable
 from service.api.services import (
     Services,
     check_job_quota,
@@ -47,6 +48,7 @@ from service.match.verdict import VERDICT_WORDS
 from service.models import ArchiveMetadata
 from service.report.platform import platform_rows
 from service.web.evidence import pack_view
+from service.web.kept_upload import date_refused, kept_view, take_kept
 
 __all__ = ["install_web"]
 
@@ -69,6 +71,7 @@ def _json_block(data: Any) -> Markup:
 templates.env.filters["json_for_html"] = _json_block
 templates.env.filters["http_link"] = http_link
 templates.env.filters["origin_words"] = origin_words  # who says a date: editor, platform, source, page
+templates.env.tests["retryable"] = retryable  # a failed job whose input is still there (service/api/retry.py)
 
 router = APIRouter(include_in_schema=False)
 
@@ -175,10 +178,15 @@ async def submit(request: Request, services: ServicesDep, key: WebKey) -> Respon
     try:
         await run_in_threadpool(check_job_quota, services, key)  # before a byte of an upload is stored
         fields, upload = await _posted_form(request, services, key)
+        upload = take_kept(services, key, fields, upload)  # service/web/kept_upload.py
         limited = _rate_limited(services, key)
         if limited:
             discard_upload(upload)
             return _page(request, "index.html", key, status=429, error=limited, recent=[], form=fields)
+        refused = date_refused(fields, ("claimed_date",)) if upload is not None else None
+        if refused:  # the file stays on the server for the corrected form
+            return _page(request, "index.html", key, status=400, error=refused, recent=[], form=fields,
+                         kept=kept_view(upload))
         url = fields.get("url", "").strip() or None
         if upload is not None and url:
             url = None  # a chosen file wins over a pasted link
@@ -325,10 +333,16 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
     try:
         await run_in_threadpool(check_job_quota, services, key)
         fields, upload = await _posted_form(request, services, key)
+        upload = take_kept(services, key, fields, upload)  # service/web/kept_upload.py
         limited = _rate_limited(services, key)
         if limited:
             discard_upload(upload)
             raise PermissionError(limited)
+        refused = date_refused(fields, ("published",)) if upload is not None else None
+        if refused:  # the file stays on the server for the corrected form
+            return _page(request, "archive.html", key, status=400, items=services.pipeline.store.list(limit=50),
+                         more=False, q="", added=None, offset=0, error=refused, form=fields, removed=None,
+                         kept=kept_view(upload))
         url = fields.get("url", "").strip() or None
         if upload is not None:
             url = None
@@ -359,10 +373,12 @@ def install_web(app: FastAPI, services: Services) -> None:
                        https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
-    from service.web import archive_pages, evidence, keyframes
+    from service.web import archive_pages, evidence, footage_page, keyframes, retry
     from service.web.publish import router as publish_router
 
     app.include_router(publish_router)
     app.include_router(archive_pages.router)
     app.include_router(keyframes.router)
     app.include_router(evidence.router)
+    app.include_router(retry.router)
+    app.include_router(footage_page.router)

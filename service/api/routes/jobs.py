@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ReaderKey, ServicesDep
-from service.api.routes._common import ERROR_RESPONSES, wait_for
-from service.api.schemas import JobStatus, job_error, job_result
+from service.api.errors import ApiError
+from service.api.retry import retry_job
+from service.api.routes._common import ERROR_RESPONSES, created, error_doc, wait_for
+from service.api.schemas import JobCreated, JobStatus, job_error, job_result
 from service.jobs import Job
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -29,3 +31,21 @@ async def get_job(job_id: str, services: ServicesDep, _key: ReaderKey,
     if wait and not job.finished:
         job = await wait_for(services, job_id, wait)
     return job_status(job)
+
+
+@router.post("/{job_id}/retry", name="retry_job", status_code=202, response_model=JobCreated,
+             responses={200: {"model": JobCreated, "description": "A retry of this job is already queued or "
+                                                                   "running: that one"},
+                        409: error_doc("conflict", "The job did not fail, or its uploaded file is gone")},
+             summary="Run a failed check or archive addition again with the same input")
+async def retry(job_id: str, request: Request, response: Response, services: ServicesDep,
+                key: ReaderKey) -> JobCreated:
+    """A new job with the failed one's input (link or kept upload, claims, provenance); a check needs a
+    reader key, an archive addition an editor key. The failed job stays as it was."""
+    try:
+        job, new = await run_in_threadpool(retry_job, services, key, job_id)
+    except PermissionError as exc:
+        raise ApiError(403, "forbidden", str(exc)) from None
+    if not new:
+        response.status_code = 200
+    return created(request, job)

@@ -15,6 +15,7 @@
             if (stage) { stage.hidden = true; }
             error.textContent = s.error || "The job failed.";
             error.hidden = false;
+            window.location.replace(box.dataset.doneUrl);  // the failed page says what to do next
             return;
           }
           if (bar) { bar.value = s.progress; bar.textContent = Math.round(s.progress * 100) + "%"; }
