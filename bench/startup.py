@@ -138,7 +138,8 @@ Medians of {result["runs"]} fresh processes per tree, interleaved in the same ru
 {result["load_average"]} at the start). 8c57912 is the commit before `service/cli.py` imported settings, models,
 numpy and rich in the command bodies; 21a3eb9 the one before commands that only read the archive (`archive list`,
 `show`, `audit`, `export`, `footage show`, `sources list`, `prune`, `report`'s JSON) opened the store without
-building a `Pipeline`, whose module imports every stage (OpenCV, PyAV, yt-dlp, the index).
+building a `Pipeline`, whose module imports every stage (OpenCV, PyAV, yt-dlp, the index). What `archive list`
+still imports it uses: SQLAlchemy, the archive's models (numpy), pydantic-settings and rich's table.
 `import service.cli` is `python -X importtime`'s cumulative figure. Python itself starts in
 {result["python_alone_ms"]} ms.
 
