@@ -2,7 +2,9 @@
 
 Each tree (this one, and ``--before``'s ``service/`` unpacked with ``git archive`` into a temporary folder) runs
 the same commands as a user would, as fresh processes with that tree first on ``PYTHONPATH``, interleaved so the
-machine's load moves both alike: ``firstseen --help`` and ``firstseen archive list --json`` on an empty home.
+machine's load moves all alike: ``firstseen --help``, ``firstseen archive list --json`` on an empty home, and
+``firstseen archive list`` on a small archive (``SMALL_ARCHIVE`` short generated clips, added by each tree's own
+``archive add`` before timing starts). ``--before`` may be given more than once: each commit is its own tree.
 Each command runs ``--runs`` times per tree; the figure is the median wall time of a whole process (Python's own
 start included). ``python -X importtime -c "import service.cli"`` gives the import cost of the CLI module itself.
 
@@ -32,9 +34,16 @@ BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 BEGIN = "<!-- startup:begin (written by python -m bench.startup) -->"
 BEGIN_PREFIX = "<!-- startup:begin"
 END = "<!-- startup:end -->"
-# The commit before the CLI imported lazily (issue 15).
-DEFAULT_BEFORE = "8c57912"
-COMMANDS: dict[str, list[str]] = {"--help": ["--help"], "archive list": ["archive", "list", "--json"]}
+# The commit before the CLI imported lazily (issue 15), and the one before small commands stopped building a
+# Pipeline (issue 15, second part).
+DEFAULT_BEFORE = ("8c57912", "21a3eb9")
+SMALL_ARCHIVE = 5
+# name -> (arguments, which home: the empty one or the small archive)
+COMMANDS: dict[str, tuple[list[str], str]] = {
+    "--help": (["--help"], "empty"),
+    "archive list": (["archive", "list", "--json"], "empty"),
+    f"archive list, {SMALL_ARCHIVE} items": (["archive", "list"], "small"),
+}
 CLI = "from service.cli import main; main()"
 
 
@@ -68,37 +77,68 @@ def _import_ms(env: dict[str, str], cwd: Path) -> float:
     return int(found.group(1)) / 1000
 
 
-def measure(before: str = DEFAULT_BEFORE, runs: int = 15) -> dict[str, Any]:
+def _clips(folder: Path) -> list[Path]:
+    """``SMALL_ARCHIVE`` distinct 3-second clips (tests/media.py's generator)."""
+    from tests.media import scene
+
+    folder.mkdir()
+    return [scene(folder / f"clip{i}.mp4", seed=100 + i, seconds=3.0, size=(320, 180)) for i in range(SMALL_ARCHIVE)]
+
+
+def _imports_of_command_ms(args: list[str], env: dict[str, str], cwd: Path) -> float:
+    """Everything a whole command imports by ``-X importtime`` (the sum of its top-level imports), in ms."""
+    text = subprocess.run([sys.executable, "-X", "importtime", "-c", CLI, *args], env=env, cwd=cwd, check=True,
+                          capture_output=True, text=True).stderr
+    return sum(int(us) for us in re.findall(r"^import time:\s+\d+ \|\s*(\d+) \| \S", text, re.MULTILINE)) / 1000
+
+
+def measure(before: tuple[str, ...] = DEFAULT_BEFORE, runs: int = 15) -> dict[str, Any]:
     """Median wall time of each command and the CLI module's import time, per tree."""
     load_average = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="firstseen-startup-") as tmp:
-        trees = {"before": _unpack(before, Path(tmp) / "before"), "after": ROOT}
-        homes = {name: Path(tmp) / f"home-{name}" for name in trees}
+        trees = {ref: _unpack(ref, Path(tmp) / f"before-{ref}") for ref in before} | {"after": ROOT}
+        homes = {(name, kind): Path(tmp) / f"home-{name}-{kind}" for name in trees for kind in ("empty", "small")}
         cwd = Path(tmp)
+        clips = _clips(Path(tmp) / "clips")
         samples: dict[str, dict[str, list[float]]] = {n: {c: [] for c in COMMANDS} for n in trees}
         imports: dict[str, list[float]] = {n: [] for n in trees}
-        for name, tree in trees.items():  # warm the page cache and create each home's database once
-            for args in COMMANDS.values():
-                _wall([sys.executable, "-c", CLI, *args], _env(tree, homes[name]), cwd)
+        command_imports: dict[str, list[float]] = {n: [] for n in trees}
+        small_list = COMMANDS[f"archive list, {SMALL_ARCHIVE} items"][0]
+        for name, tree in trees.items():  # fill the small archives, warm the page cache, create the databases
+            for i, clip in enumerate(clips):
+                _wall([sys.executable, "-c", CLI, "archive", "add", str(clip), "--title", f"clip {i}"],
+                      _env(tree, homes[name, "small"]), cwd)
+            for args, kind in COMMANDS.values():
+                _wall([sys.executable, "-c", CLI, *args], _env(tree, homes[name, kind]), cwd)
         for _ in range(runs):
             for name, tree in trees.items():
-                env = _env(tree, homes[name])
-                for command, args in COMMANDS.items():
+                for command, (args, kind) in COMMANDS.items():
+                    env = _env(tree, homes[name, kind])
                     samples[name][command].append(_wall([sys.executable, "-c", CLI, *args], env, cwd))
-                imports[name].append(_import_ms(env, cwd))
+                imports[name].append(_import_ms(_env(tree, homes[name, "empty"]), cwd))
+                command_imports[name].append(_imports_of_command_ms(small_list, _env(tree, homes[name, "small"]), cwd))
         python_alone = [_wall([sys.executable, "-c", "pass"], os.environ.copy(), cwd) for _ in range(runs)]
-    result: dict[str, Any] = {"before_commit": before, "runs": runs, "load_average": round(load_average, 1),
+    result: dict[str, Any] = {"before_commits": list(before), "runs": runs, "load_average": round(load_average, 1),
                               "python_alone_ms": round(statistics.median(python_alone) * 1000, 1)}
     for name in trees:
         result[name] = {command: round(statistics.median(v) * 1000, 1) for command, v in samples[name].items()}
         result[name]["import service.cli"] = round(statistics.median(imports[name]), 1)
-    result["ratio"] = {key: round(result["after"][key] / result["before"][key], 3) for key in result["after"]}
+        result[name][f"imports of archive list, {SMALL_ARCHIVE} items"] = round(
+            statistics.median(command_imports[name]), 1)
+    result["ratio"] = {ref: {key: round(result["after"][key] / result[ref][key], 3) for key in result["after"]}
+                       for ref in before}
     return result
 
 
 def _block(result: dict[str, Any], command: str) -> str:
-    rows = "\n".join(f"| `{key}` | {result['before'][key]} | {result['after'][key]} | {result['ratio'][key]} |"
-                     for key in result["after"])
+    refs = result["before_commits"]
+    header = "| command | " + " | ".join(f"{ref} ms" for ref in refs) + " | after ms | " + " | ".join(
+        f"after / {ref}" for ref in refs) + " |"
+    rule = "|---|" + "---:|" * (2 * len(refs) + 1)
+    rows = "\n".join(
+        f"| `{key}` | " + " | ".join(str(result[ref][key]) for ref in refs) + f" | {result['after'][key]} | "
+        + " | ".join(str(result["ratio"][ref][key]) for ref in refs) + " |"
+        for key in result["after"])
     return f"""{BEGIN}
 ## CLI start-up (issue 15)
 
@@ -107,13 +147,17 @@ def _block(result: dict[str, Any], command: str) -> str:
 ```
 
 Medians of {result["runs"]} fresh processes per tree, interleaved in the same run (load average
-{result["load_average"]} at the start); `before` is commit {result["before_commit"]}, when `service/cli.py` imported
-settings, models, numpy and rich at the top. `import service.cli` is `python -X importtime`'s cumulative figure.
-Python itself starts in {result["python_alone_ms"]} ms. `archive list` still builds a `Pipeline`, whose module
-imports every stage (numpy, OpenCV, PyAV, yt-dlp): the CLI's own share of it is what went.
+{result["load_average"]} at the start). 8c57912 is the commit before `service/cli.py` imported settings, models,
+numpy and rich in the command bodies; 21a3eb9 the one before commands that only read the archive (`archive list`,
+`show`, `audit`, `export`, `footage show`, `sources list`, `prune`, `report`'s JSON) opened the store without
+building a `Pipeline`, whose module imports every stage (OpenCV, PyAV, yt-dlp, the index). What `archive list`
+still imports it uses: SQLAlchemy, the archive's models (numpy), pydantic-settings and rich's table.
+`import service.cli` is `python -X importtime`'s cumulative figure for that module, `imports of archive list`
+the sum of every top-level import `python -X importtime` reports for the whole command. Python itself starts in
+{result["python_alone_ms"]} ms.
 
-| command | before ms | after ms | after / before |
-|---|---:|---:|---:|
+{header}
+{rule}
 {rows}
 {END}"""
 
@@ -133,12 +177,13 @@ def write_docs(result: dict[str, Any], command: str, path: Path = BENCHMARKS) ->
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.split("\n")[0])
-    parser.add_argument("--before", default=DEFAULT_BEFORE, help="the commit to compare with")
+    parser.add_argument("--before", action="append", help="a commit to compare with (repeatable; default "
+                        + " and ".join(DEFAULT_BEFORE) + ")")
     parser.add_argument("--runs", type=int, default=15, help="processes per command and tree")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
     raw = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(raw)
-    result = measure(args.before, args.runs)
+    result = measure(tuple(args.before or DEFAULT_BEFORE), args.runs)
     print(json.dumps(result))
     if not args.no_write:
         RESULT.parent.mkdir(parents=True, exist_ok=True)

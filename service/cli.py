@@ -117,6 +117,43 @@ def _pipeline() -> Any:
     return pipeline
 
 
+def _settings() -> Any:
+    from service.settings import Settings
+
+    settings = Settings()
+    settings.ensure_dirs()
+    return settings
+
+
+def _store() -> Any:
+    """The archive's tables alone, for commands that only read or edit rows.
+
+    No ``Pipeline``: importing it imports every stage (yt-dlp, PyAV, OpenCV, the index), about a second
+    that ``archive list`` never uses (tests/test_cli.py checks they stay out).
+    """
+    from service.archive.store import ArchiveStore, create_db_engine
+
+    store = ArchiveStore(create_db_engine(_settings().resolved_database_url))
+    _open_pipelines.append(_EngineOwner(store.engine))
+    return store
+
+
+def _sources() -> Any:
+    from service.archive.sources import SourceStore
+
+    return SourceStore(_store().engine)
+
+
+class _EngineOwner:
+    """Lets ``_run`` release a store's connections like a pipeline's."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
@@ -248,7 +285,7 @@ def archive_export(file: Annotated[Path, typer.Argument(help="Output file (.json
     """Write the whole archive (metadata, fingerprints, footage links) to one file."""
     from service.archive.exchange import export_archive
 
-    n_items, n_links = _run(lambda: export_archive(_pipeline().store, file))
+    n_items, n_links = _run(lambda: export_archive(_store(), file))
     out.print(f"exported {n_items} item(s) and {n_links} footage link(s) to {file}")
 
 
@@ -266,8 +303,7 @@ def archive_import(
         if source.is_dir():
             _fail("importing a folder needs --manifest FILE")
         def restore() -> tuple[int, int]:
-            pipeline = _pipeline()
-            return import_archive(pipeline.store, source, max_bytes=pipeline.settings.max_import_bytes)
+            return import_archive(_store(), source, max_bytes=_settings().max_import_bytes)
 
         n_items, n_links = _run(restore)
         if as_json:
@@ -307,7 +343,7 @@ def archive_list(
     """List archived footage."""
     from rich.table import Table
 
-    items = _run(lambda: _pipeline().store.list(q=query, kind=kind))
+    items = _run(lambda: _store().list(q=query, kind=kind))
     if as_json:
         _print_json([i.to_dict() for i in items])
         return
@@ -328,7 +364,7 @@ def archive_audit(
     """Who changed the archive, when, and what."""
     from rich.table import Table
 
-    entries = _run(lambda: _pipeline().store.audit_log(limit=limit))
+    entries = _run(lambda: _store().audit_log(limit=limit))
     if as_json:
         _print_json(entries)
         return
@@ -343,7 +379,7 @@ def archive_audit(
 @archive_app.command("show")
 def archive_show(item_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show one archive item."""
-    item = _run(lambda: _pipeline().store.get(item_id))
+    item = _run(lambda: _store().get(item_id))
     if as_json:
         _print_json(item.to_dict())
     else:
@@ -380,10 +416,10 @@ def footage_show(
     from service.match.verdict import sort_by_date
 
     def run() -> tuple[list[ArchiveItem], list[tuple[int, int, float, str]]]:
-        pipeline = _pipeline()
-        item = pipeline.store.get(item_id)
-        members = pipeline.store.footage(item.footage_id) if item.footage_id else [item]
-        links = pipeline.store.links_among([m.id for m in members])
+        store = _store()
+        item = store.get(item_id)
+        members = store.footage(item.footage_id) if item.footage_id else [item]
+        links = store.links_among([m.id for m in members])
         return sort_by_date(members), links
 
     members, links = _run(run)
@@ -430,7 +466,7 @@ def sources_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
     """List crawl sources and how their last crawl went."""
     from rich.table import Table
 
-    sources = _run(lambda: _pipeline().sources.list())
+    sources = _run(lambda: _sources().list())
     if as_json:
         _print_json([s.to_dict() for s in sources])
         return
@@ -446,7 +482,7 @@ def sources_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
 @sources_app.command("remove")
 def sources_remove(source_id: int) -> None:
     """Stop crawling a source (what it added stays in the archive)."""
-    _run(lambda: _pipeline().sources.remove(source_id))
+    _run(lambda: _sources().remove(source_id))
     out.print(f"removed source {source_id}")
 
 
@@ -532,8 +568,7 @@ def prune(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     from service.retention import prune as prune_now
 
     def run() -> PruneSummary:
-        pipeline = _pipeline()
-        return prune_now(pipeline.settings, pipeline.store.engine)
+        return prune_now(_settings(), _store().engine)
 
     summary = _run(run)
     if as_json:
@@ -553,18 +588,19 @@ def report(
 ) -> None:
     """A finished check's report as JSON, or exported: the PDF (--pdf) and the zipped evidence pack (--zip)."""
     from service.jobs import JobStore
-    from service.report.export import evidence_zip, report_pdf
     from service.report.public import public_report
 
     def run() -> list[Path] | dict[str, Any]:
-        pipeline = _pipeline()
-        job = JobStore(pipeline.store.engine).get(check_id)
+        job = JobStore(_store().engine).get(check_id)
         if job.kind != "check" or job.state != "done":
             raise NotFound(f"{check_id} is not a finished check")
         if not (pdf or zipped):
             return public_report(job.result)
         if not folder.is_dir():
             raise BadInput(f"no such folder: {folder}")
+        from service.report.export import evidence_zip, report_pdf
+
+        pipeline = _pipeline()
         written = []
         if pdf:
             written.append(folder / f"firstseen-{job.id}.pdf")
@@ -630,16 +666,6 @@ def _key_store() -> Any:
     store = KeyStore(create_db_engine(settings.resolved_database_url))
     _open_pipelines.append(_EngineOwner(store.engine))
     return store
-
-
-class _EngineOwner:
-    """Lets ``_run`` release a key store's connections like a pipeline's."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 @keys_app.command("create")

@@ -115,3 +115,31 @@ def test_installed_console_script_reports_errors_without_traceback(home: Path, m
 def test_ids_past_the_database_integer_are_simply_not_found(cli, args: tuple[str, ...]) -> None:
     res = cli(*args, "99999999999999999999999")
     assert res.exit_code == 2 and "no " in res.stderr and "Traceback" not in res.stderr
+
+
+# What only the whole pipeline needs: decoders, yt-dlp, scene detection, the PDF writer, the index.
+_PIPELINE_ONLY = ("av", "cv2", "yt_dlp", "scenedetect", "fpdf", "service.pipeline", "service.decode.frames",
+                  "service.archive.index")
+_IMPORTED_BY = """
+import json, sys
+from service.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+sys.stderr.write(json.dumps({"exit": code, "modules": sorted(sys.modules)}) + "\\n")
+"""
+
+
+def test_commands_that_only_read_the_archive_do_not_import_the_pipeline(cli, home: Path, media: Media) -> None:
+    added = cli("archive", "add", media.original, "--title", "Strike", "--json").json()
+    for args in (("archive", "list"), ("archive", "list", "--json"), ("archive", "show", str(added["id"])),
+                 ("archive", "audit"), ("footage", "show", str(added["id"])), ("sources", "list"),
+                 ("keys", "list")):
+        res = subprocess.run([sys.executable, "-c", _IMPORTED_BY, *args], capture_output=True, text=True,
+                             timeout=120)
+        outcome = json.loads(res.stderr.strip().splitlines()[-1])
+        assert outcome["exit"] == 0, (args, res.stderr)
+        assert [m for m in _PIPELINE_ONLY if m in outcome["modules"]] == [], args
+    assert "Strike" in subprocess.run([sys.executable, "-c", _IMPORTED_BY, "archive", "list"], capture_output=True,
+                                      text=True, timeout=120).stdout

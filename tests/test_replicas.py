@@ -106,3 +106,37 @@ def test_an_item_another_process_adds_is_found_within_a_second_without_rereading
         while found and time.monotonic() - removed < 1.0:
             found = [m.item.id for m in reader.match(query)]
         assert found == [] and reader.index.item_ids() == set()
+
+
+@pytest.mark.redis
+def test_two_api_processes_hold_one_keys_upload_quota_once_not_twice(
+        home: Path, database_url: str | None, namespace: str, media: Media) -> None:
+    # Replicas behind one queue share the uploads folder (the workers read the files from it), so the quota
+    # counted over that folder is one count for all of them. No worker runs here: uploads stay waiting.
+    clip = media.reencode.read_bytes()
+    env = _env(home, database_url, FIRSTSEEN_REDIS_URL=REDIS_URL, FIRSTSEEN_REDIS_NAMESPACE=namespace,
+               FIRSTSEEN_MAX_UPLOAD_BYTES_PER_KEY=str(len(clip) * 3 // 2))
+    keys = [json.loads(subprocess.run([EXE, "keys", "create", "--role", "reader", "--json"], env=env, check=True,
+                                      capture_output=True, text=True).stdout)["key"] for _ in range(2)]
+    servers = []
+    try:
+        for n in range(2):
+            port = free_port()
+            servers.append((start_serve_process(env, port, home.parent / f"serve-{n}.log"),
+                            f"http://127.0.0.1:{port}"))
+
+        def upload(replica: int, key: str) -> httpx.Response:
+            return httpx.post(f"{servers[replica][1]}/api/v1/checks", headers={"Authorization": f"Bearer {key}"},
+                              files={"file": ("clip.mp4", clip, "video/mp4")}, data={"remember": "false"},
+                              timeout=60)
+
+        assert upload(0, keys[0]).status_code == 202
+        refused = upload(1, keys[0])  # the other replica: the first upload is still waiting for a worker
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "quota_exceeded", refused.text
+        assert upload(1, keys[1]).status_code == 202  # another key's quota is its own
+        assert len(list((home / "uploads").glob("k*-*"))) == 2  # nothing of the refused upload was kept
+    finally:
+        for proc, _url in servers:
+            proc.send_signal(signal.SIGTERM)
+        for proc, _url in servers:
+            proc.wait(60)

@@ -39,7 +39,6 @@ from collections.abc import Sequence
 
 from service.dates import TRUSTED_DATE_ORIGINS, KnownDate, origin_words, parse_claimed_date, parse_date
 from service.errors import BadInput
-from service.match.align import SHORT_MATCH_S
 from service.models import ArchiveExtent, ArchiveItem, Claims, Match, SourceInfo, Verdict
 from service.places import PlaceComparison, compare
 
@@ -199,6 +198,9 @@ def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
     ]
     verdict, earliest, text = _decide([*matches, *via_cluster], claims, source)
     if earliest is not None and earliest.evidence is not None and earliest.evidence.short:
+        # Here, not at the top: align imports the decoders, which sorting a footage's uploads never needs.
+        from service.match.align import SHORT_MATCH_S
+
         text += f" The match rests on under {SHORT_MATCH_S:.0f} s of footage: check the frames before relying on it."
     story = history([*footage, *(m.item for m in matches if m.item not in footage)])
     return verdict, earliest, f"{text} History: {story}" if story else text
