@@ -72,8 +72,9 @@ STATIC_MAX_HAMMING = 8.0
 # recording*. The same moment then matches the archive's foreground hash: a 4 s excerpt of a fixed
 # camera sits at 0–2 bits, where its own 8-frame median (still holding the people who pass) leaves
 # 8–34; another moment of the same camera stays at 12–28 even against the nearest archive frame.
-# Chosen on five tuned real recordings' 4–5 s clips (paris, mother_daughter_mad900, traffic_bridge,
-# sign_irene; bench/real.py). The agreement needed is FG_MIN_SHARE, as for the foreground hashes.
+# Chosen on 4–5 s clips of four real recordings (paris, mother_daughter_mad900, traffic_bridge,
+# sign_irene; paris is in bench/real.py's HELD_OUT all the same, see docs/benchmarks.md). The agreement
+# needed is FG_MIN_SHARE, as for the foreground hashes.
 BG_MAX_HAMMING = 8
 # A matched part shorter than this (s) cannot be pinned on a time line: the report says so.
 SHORT_MATCH_S = 4.0
@@ -411,6 +412,7 @@ def _against_background(qf: npt.NDArray[np.int64], qv: npt.NDArray[np.int64], af
         best = np.minimum(best, d)
     a_here = fg[af, av]
     both = known & (a_here != 0)
+    # "query moving" here: the query frames that could be compared (a view and a background present).
     return ForegroundAgreement(
         query_moving=int(known.sum()), archive_moving=int((a_here != 0).sum()),
         both_moving=int(both.sum()), agree=int(((best <= BG_MAX_HAMMING) & both).sum()),
