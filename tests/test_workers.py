@@ -151,6 +151,13 @@ def test_pixel_and_decode_cost_attacks_leave_other_checks_running(shared: Settin
         queue = queue_for(shared)
         assert isinstance(queue, RedisQueue)
         try:
+            # Both workers consume before any job is queued: which worker gets which job is then up to the
+            # queue, not to which one finished importing first (a loaded machine started one seconds later).
+            started = time.monotonic()
+            while not all("consuming" in p.read_text(errors="replace") for p in logs):
+                assert time.monotonic() - started < DEADLINE_S, [p.read_text() for p in logs]
+                assert all(w.poll() is None for w in workers), [p.read_text() for p in logs]
+                time.sleep(0.2)
             attacks = [jobs.create("check", {"source": str(p), "remember": False})[0].id for p in (bomb, slow)]
             others = [jobs.create("check", {"source": str(p), "remember": False})[0].id
                       for p in (media.original, media.other, media.reencode, media.flipped)]
