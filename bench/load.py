@@ -51,6 +51,8 @@ from typing import Any
 
 import httpx
 
+from bench.markdown import replace_block
+
 __all__ = ["LoadConfig", "make_clips", "run_load", "serve", "write_docs"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -454,15 +456,7 @@ def _block(result: dict[str, Any], command: str) -> str:
 
 def write_docs(result: dict[str, Any], command: str, path: Path = BENCHMARKS) -> None:
     """Replace the load block of ``docs/benchmarks.md`` (append it if absent); nothing else changes."""
-    block = _block(result, command)
-    text = path.read_text() if path.is_file() else "# Benchmarks\n"
-    start = text.find(BEGIN_PREFIX)
-    end = text.find(END, start) if start >= 0 else -1
-    if start >= 0 and end >= 0:
-        text = text[:start] + block + text[end + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    replace_block(path, _block(result, command), BEGIN_PREFIX, END)
 
 
 def main(argv: list[str] | None = None) -> None:

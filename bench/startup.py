@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.markdown import replace_block
+
 __all__ = ["measure", "write_docs"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,15 +166,7 @@ the sum of every top-level import `python -X importtime` reports for the whole c
 
 def write_docs(result: dict[str, Any], command: str, path: Path = BENCHMARKS) -> None:
     """Replace the start-up block of ``docs/benchmarks.md`` (append it if absent); nothing else changes."""
-    block = _block(result, command)
-    text = path.read_text() if path.is_file() else "# Benchmarks\n"
-    start = text.find(BEGIN_PREFIX)
-    end = text.find(END, start) if start >= 0 else -1
-    if start >= 0 and end >= 0:
-        text = text[:start] + block + text[end + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    replace_block(path, _block(result, command), BEGIN_PREFIX, END)
 
 
 def main(argv: list[str] | None = None) -> None:
