@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -32,12 +32,12 @@ class Hasher(Protocol):
         """One hash per thumbnail; also applied to foreground residuals (thumbnail minus background)."""
         ...
 
-    def coefficients(self, thumbs: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    def coefficients(self, thumbs: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """What the hash is a threshold of, one row per thumbnail; linear in the thumbnail, so a
         background kept as coefficients can be subtracted from a frame's later."""
         ...
 
-    def hash_coefficients(self, coefficients: npt.NDArray[np.float32]) -> npt.NDArray[np.uint64]:
+    def hash_coefficients(self, coefficients: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.uint64]:
         """One hash per coefficient row (``hash_thumbnails`` of the thumbnails they came from)."""
         ...
 

@@ -9,7 +9,7 @@ per image, which is what makes hashing ~20 views per frame cheap.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -78,13 +78,14 @@ class PHasher:
         """Hashes of thumbnails, or of any linear combination of them (a foreground residual)."""
         return phash_from_resized(np.asarray(thumbs, dtype=np.float64))
 
-    def coefficients(self, thumbs: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """What the hash thresholds, per thumbnail (n, 64); linear in the thumbnail."""
+    def coefficients(self, thumbs: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """What the hash thresholds, per thumbnail (n, 64); linear in the thumbnail. In float64, so
+        ``hash_coefficients`` of them is bit for bit ``hash_thumbnails`` of the thumbnails."""
         if len(thumbs) == 0:
-            return np.zeros((0, HASH_SIDE * HASH_SIDE), dtype=np.float32)
-        return lowfreq(np.asarray(thumbs, dtype=np.float64)).astype(np.float32)
+            return np.zeros((0, HASH_SIDE * HASH_SIDE), dtype=np.float64)
+        return lowfreq(np.asarray(thumbs, dtype=np.float64))
 
-    def hash_coefficients(self, coefficients: npt.NDArray[np.float32]) -> npt.NDArray[np.uint64]:
+    def hash_coefficients(self, coefficients: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.uint64]:
         """Hashes of coefficient rows, e.g. a frame's minus a background's."""
         return phash_from_coefficients(np.asarray(coefficients, dtype=np.float64))
 

@@ -205,8 +205,9 @@ def fingerprint_video(
         if thumbs is None:
             continue
         at_frame, at_view = np.nonzero(present)
-        hashes[start + at_frame, at_view] = hasher.hash_thumbnails(thumbs[at_frame, at_view])
+        # One DCT per thumbnail: the hashes are thresholds of the coefficients kept for matching.
         coefficients = hasher.coefficients(thumbs[at_frame, at_view])
+        hashes[start + at_frame, at_view] = hasher.hash_coefficients(coefficients)
         if query_coefficients is None or backgrounds is None:
             n_coef = coefficients.shape[1]
             query_coefficients = np.zeros((n, len(QUERY_VIEWS), n_coef), dtype=np.float32)
