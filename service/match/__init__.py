@@ -1,0 +1,1 @@
+"""Matching: index hits → time-consistent segments (align), and matches + claims → a verdict (verdict)."""
