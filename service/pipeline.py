@@ -34,7 +34,7 @@ from service.archive.index import ExactIndex, HashIndex, Hits
 from service.archive.mih import MultiIndexHashIndex
 from service.archive.sources import Source, SourceStore
 from service.archive.store import ArchiveStore, create_db_engine
-from service.dates import DateOrigin, fetched_date_origin
+from service.dates import DateOrigin, fetched_date_origin, sort_by_date, source_date
 from service.decode.frames import DecodeLimits, SampledVideo, sample_frames
 from service.errors import BadInput, DecodeError, FirstseenError, NotFound, TooLarge
 from service.fingerprint.base import Hasher
@@ -45,7 +45,7 @@ from service.ingest.listing import list_source
 from service.markup import http_link
 from service.match.align import MAX_HAMMING, ArchiveMotion, align_item
 from service.match.search import TWO_STAGE_MIN_HASHES, find_hits
-from service.match.verdict import decide, sort_by_date
+from service.match.verdict import decide
 from service.models import (
     ArchiveItem,
     ArchiveMetadata,
@@ -484,8 +484,6 @@ def crawl_origin(source_id: int, entry_key: str) -> str:
 
 
 def _published_from(info: SourceInfo) -> str | None:
-    from service.match.verdict import source_date
-
     known = source_date(info)
     return known.text if known else None
 

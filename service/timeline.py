@@ -31,7 +31,7 @@ class TimelineEntry:
 
 
 def entries_from_items(items: Sequence[object], highlight_id: int | None = None) -> list[TimelineEntry]:
-    from service.match.verdict import date_trusted, item_date
+    from service.dates import date_trusted, item_date
     from service.models import ArchiveItem
 
     entries: list[TimelineEntry] = []

@@ -29,7 +29,7 @@ def footage_show(
     """Every known upload of the footage, oldest first, with its claim and shared seconds."""
     from rich.table import Table
 
-    from service.match.verdict import sort_by_date
+    from service.dates import sort_by_date
 
     def uploads() -> tuple[list[ArchiveItem], list[tuple[int, int, float, str]]]:
         store = resources(ctx).store()

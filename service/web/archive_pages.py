@@ -34,7 +34,7 @@ def _fmt(seconds: float) -> str:
 
 
 def _footage(services: Any, item: ArchiveItem) -> tuple[list[ArchiveItem], list[dict[str, Any]]]:
-    from service.match.verdict import sort_by_date
+    from service.dates import sort_by_date
 
     store = services.pipeline.store
     members = sort_by_date(store.footage(item.footage_id) if item.footage_id else [item])

@@ -134,7 +134,7 @@ def delete_item(item_id: DbId, services: ServicesDep, key: EditorKey) -> Archive
 @router.get("/footage/{item_id}", name="get_footage", response_model=FootageOut,
             summary="Every known upload of the footage an item belongs to, oldest first")
 def get_footage(item_id: DbId, services: ServicesDep, _key: ReaderKey) -> FootageOut:
-    from service.match.verdict import sort_by_date
+    from service.dates import sort_by_date
 
     store = services.pipeline.store
     item = store.get(item_id)
