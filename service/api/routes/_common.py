@@ -17,6 +17,9 @@ from service.api.services import Services
 from service.errors import NotFound
 from service.jobs import Job
 
+__all__ = ["ERROR_RESPONSES", "MAX_DB_INT", "MAX_WAIT_S", "created", "error_doc", "job_of_kind", "json_body",
+           "media_type", "status_url", "wait_for"]
+
 M = TypeVar("M", bound=BaseModel)
 
 MAX_WAIT_S = 60.0

@@ -10,6 +10,8 @@ from service.api.deps import AdminKey, ServicesDep
 from service.api.routes._common import ERROR_RESPONSES, DbId, Offset
 from service.api.schemas import AuditEntry, KeyCreate, KeyCreated, KeyOut
 
+__all__ = ["router"]
+
 router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
 
 

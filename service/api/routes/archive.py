@@ -37,6 +37,8 @@ from service.dates import parse_date
 from service.errors import BadInput
 from service.models import ArchiveMetadata
 
+__all__ = ["router"]
+
 router = APIRouter(tags=["archive"], responses=ERROR_RESPONSES)
 
 META_FIELDS = ("title", "published", "location", "event", "source_url", "notes", "factcheck_url")

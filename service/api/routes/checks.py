@@ -43,6 +43,8 @@ from service.jobs import Job, evidence_count, evidence_jpeg_for, timeline_png_fo
 # One event stream lasts at most this long; EventSource clients reconnect by themselves.
 EVENTS_MAX_S = 600.0
 
+__all__ = ["router"]
+
 router = APIRouter(prefix="/checks", tags=["checks"], responses=ERROR_RESPONSES)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,

@@ -14,6 +14,8 @@ from service.api.routes._common import ERROR_RESPONSES, created, error_doc, wait
 from service.api.schemas import JobCreated, JobStatus, job_error, job_result
 from service.jobs import Job
 
+__all__ = ["router"]
+
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
 

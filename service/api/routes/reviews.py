@@ -22,6 +22,8 @@ from service.jobs import Job
 from service.markup import json_for_html
 from service.reviews import Publisher, ReviewDetails, ReviewStore, claim_review, media_review, missing
 
+__all__ = ["router"]
+
 router = APIRouter(prefix="/checks", tags=["checks"], responses=ERROR_RESPONSES)
 
 

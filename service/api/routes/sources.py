@@ -9,6 +9,8 @@ from service.api.routes._common import ERROR_RESPONSES, DbId, created, error_doc
 from service.api.schemas import JobCreated, SourceCreate, SourceOut
 from service.api.services import check_link, submit_crawl
 
+__all__ = ["router"]
+
 router = APIRouter(prefix="/sources", tags=["sources"], responses=ERROR_RESPONSES)
 
 
