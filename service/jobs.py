@@ -334,7 +334,7 @@ def _drop_upload(pipeline: Any, job: Job) -> None:
     """An uploaded file is kept only while something still needs it.
 
     A job failed by its input needs nothing; one failed by the server (``internal``: a crash, a worker
-    process dying) keeps it for a retry (service/api/retry.py) until retention removes it
+    process dying) keeps it for a retry (service/http/retry.py) until retention removes it
     (``retention.KEEP_FAILED_UPLOAD_S``); an archived or remembered upload has its own copy under ``home/media``;
     a check kept out of the archive keeps its upload ``keep_unremembered_uploads_s`` for its report
     (service/retention.py removes it then), by default not at all (its evidence pictures were drawn).

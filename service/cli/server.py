@@ -20,7 +20,7 @@ def serve(
     """Serve the HTTP API (/api/v1, docs at /docs) and the web form (/) with uvicorn."""
     import uvicorn
 
-    from service.api import create_app
+    from service.http import create_app
 
     application = run(lambda: create_app(resources(ctx).settings(), workers=workers))
     uvicorn.run(application, host=host, port=port, log_level="info")

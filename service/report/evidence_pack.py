@@ -7,7 +7,7 @@ between the upload as published and flipped back). Pictures are re-decoded from 
 seconds and cached under ``home/evidence/<check id>/``; for an upload deleted when its check ends
 (``remember: false``), the checked side is drawn before it goes (``draw_ahead``).
 
-Used by the web report (service/web/evidence.py), the PDF and zip export (service/report/export.py), the
+Used by the web report (service/http/web/evidence.py), the PDF and zip export (service/report/export.py), the
 API and the CLI.
 """
 

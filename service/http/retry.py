@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.api.services import Services, _submit
 from service.auth import ApiKey
 from service.errors import Conflict
+from service.http.services import Services, _submit
 from service.jobs import Job
 
 __all__ = ["RETRY_ROLES", "retry_job", "retryable"]

@@ -10,8 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import EditorKey, ReaderKey, ServicesDep
-from service.api.routes._common import (
+from service.dates import parse_date
+from service.errors import BadInput
+from service.http.api.deps import EditorKey, ReaderKey, ServicesDep
+from service.http.api.routes._common import (
     ERROR_RESPONSES,
     DbId,
     Offset,
@@ -21,8 +23,8 @@ from service.api.routes._common import (
     status_url,
     wait_for,
 )
-from service.api.routes.jobs import job_status
-from service.api.schemas import (
+from service.http.api.routes.jobs import job_status
+from service.http.api.schemas import (
     ArchiveItemOut,
     ArchivePage,
     ArchivePatch,
@@ -31,10 +33,8 @@ from service.api.schemas import (
     FootageOut,
     JobStatus,
 )
-from service.api.services import check_job_quota, discard_upload, submit_archive_add
-from service.api.uploads import read_form
-from service.dates import parse_date
-from service.errors import BadInput
+from service.http.services import check_job_quota, discard_upload, submit_archive_add
+from service.http.uploads import read_form
 from service.models import ArchiveMetadata
 
 __all__ = ["router"]

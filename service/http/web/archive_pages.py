@@ -48,7 +48,7 @@ def _footage(services: Any, item: ArchiveItem) -> tuple[list[ArchiveItem], list[
 
 def _item_page(request: Request, item_id: int, status: int = 200, error: str | None = None,
                saved: bool = False, form: dict[str, str] | None = None) -> Response:
-    from service.web.routes import _logged_in, _page
+    from service.http.web.routes import _logged_in, _page
 
     services = request.app.state.services
     key = _logged_in(request, services)
@@ -72,8 +72,8 @@ def item_page(request: Request, item_id: int, saved: bool = False) -> Response:
 
 @router.get("/archive/items/{item_id}/timeline.png", name="web_item_timeline")
 def item_timeline(request: Request, item_id: int) -> Response:
+    from service.http.web.routes import _logged_in
     from service.timeline import entries_from_items, render_timeline_png
-    from service.web.routes import _logged_in
 
     services = request.app.state.services
     _logged_in(request, services)
@@ -83,7 +83,7 @@ def item_timeline(request: Request, item_id: int) -> Response:
 
 
 async def _editor_form(request: Request) -> tuple[Any, Any, dict[str, str]]:
-    from service.web.routes import _logged_in, _posted_form
+    from service.http.web.routes import _logged_in, _posted_form
 
     services = request.app.state.services
     key = _logged_in(request, services)
@@ -106,7 +106,7 @@ async def edit_item(request: Request, item_id: int) -> Response:
     except PermissionError as exc:
         return _item_page(request, item_id, status=403, error=str(exc), form=fields or None)
     except FirstseenError as exc:
-        from service.api.errors import status_for
+        from service.http.errors import status_for
 
         return _item_page(request, item_id, status=status_for(exc), error=str(exc), form=fields or None)
     return RedirectResponse(str(request.url_for("web_item", item_id=item_id).path) + "?saved=1", status_code=303)
@@ -128,7 +128,7 @@ async def remove_item(request: Request, item_id: int) -> Response:
     except PermissionError as exc:
         return _item_page(request, item_id, status=403, error=str(exc))
     except FirstseenError as exc:
-        from service.api.errors import status_for
+        from service.http.errors import status_for
 
         return _item_page(request, item_id, status=status_for(exc), error=str(exc))
     return RedirectResponse(str(request.url_for("web_archive").path) + f"?removed={item_id}", status_code=303)

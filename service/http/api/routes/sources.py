@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from service.api.deps import EditorKey, ServicesDep
-from service.api.routes._common import ERROR_RESPONSES, DbId, created, error_doc
-from service.api.schemas import JobCreated, SourceCreate, SourceOut
-from service.api.services import check_link, submit_crawl
+from service.http.api.deps import EditorKey, ServicesDep
+from service.http.api.routes._common import ERROR_RESPONSES, DbId, created, error_doc
+from service.http.api.schemas import JobCreated, SourceCreate, SourceOut
+from service.http.services import check_link, submit_crawl
 
 __all__ = ["router"]
 

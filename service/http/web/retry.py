@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.retry import retry_job
 from service.errors import FirstseenError, NotFound
+from service.http.retry import retry_job
 from service.jobs import Job
 
 __all__ = ["entered_fields", "router"]
@@ -37,7 +37,7 @@ def entered_fields(job: Job) -> dict[str, str]:
 
 
 def _again_page(request: Request, services: Any, key: Any, job: Job, error: str, status: int = 200) -> Response:
-    from service.web.routes import _page
+    from service.http.web.routes import _page
 
     form = entered_fields(job)
     if job.kind == "check":
@@ -59,7 +59,7 @@ def _failed_job(services: Any, job_id: str) -> Job | None:
 
 @router.get("/jobs/{job_id}/again", response_class=HTMLResponse, name="web_job_again")
 def again(request: Request, job_id: str) -> Response:
-    from service.web.routes import _logged_in, _page, _services
+    from service.http.web.routes import _logged_in, _page, _services
 
     services = _services(request)
     key = _logged_in(request, services)
@@ -74,8 +74,8 @@ def again(request: Request, job_id: str) -> Response:
 
 @router.post("/jobs/{job_id}/retry", name="web_retry_job")
 async def retry(request: Request, job_id: str) -> Response:
-    from service.api.errors import status_for
-    from service.web.routes import _logged_in, _page, _posted_form, _services
+    from service.http.errors import status_for
+    from service.http.web.routes import _logged_in, _page, _posted_form, _services
 
     services = _services(request)
     key = _logged_in(request, services)

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.services import Services
 from service.auth import ApiKey
 from service.dates import origin_words
 from service.errors import FirstseenError
+from service.http.services import Services
 from service.jobs import Job
 from service.reviews import (
     CLAIM_TEXT_SUGGESTED_MAX,
@@ -95,7 +95,7 @@ def publish_view(request: Request, services: Services, job: Job, key: ApiKey,
 @router.post("/checks/{job_id}/review", name="web_check_review")
 async def save_review(request: Request, job_id: str) -> Response:
     """An editor's details for the check's ClaimReview and MediaReview."""
-    from service.web.routes import _job, _logged_in, _page, _posted_form, _report_view, _services
+    from service.http.web.routes import _job, _logged_in, _page, _posted_form, _report_view, _services
 
     services = _services(request)
     key = _logged_in(request, services)

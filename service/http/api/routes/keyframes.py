@@ -14,11 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ReaderKey, ServicesDep
-from service.api.routes._common import ERROR_RESPONSES, job_of_kind
-from service.api.schemas import KeyframeOut, KeyframesOut, SearchLink
-from service.api.services import Services, secret_key
 from service.errors import NotFound
+from service.http.api.deps import ReaderKey, ServicesDep
+from service.http.api.routes._common import ERROR_RESPONSES, job_of_kind
+from service.http.api.schemas import KeyframeOut, KeyframesOut, SearchLink
+from service.http.services import Services, secret_key
 from service.jobs import Job
 from service.keyframes import NO_PUBLIC_URL, keyframe_jpeg_for, keyframes_for, public_token
 

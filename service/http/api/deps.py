@@ -15,9 +15,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service.api.errors import ApiError
-from service.api.services import Services
 from service.auth import ApiKey
+from service.http.errors import ApiError
+from service.http.services import Services
 
 __all__ = ["AdminKey", "EditorKey", "ReaderKey", "ServicesDep", "current_key", "require"]
 

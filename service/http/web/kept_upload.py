@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from service.api.services import Services, _check_date, discard_upload
 from service.auth import ApiKey
 from service.errors import BadInput
+from service.http.services import Services, _check_date, discard_upload
 
 __all__ = ["KEPT_FIELD", "date_refused", "kept_view", "take_kept"]
 

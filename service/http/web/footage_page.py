@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from service.errors import NotFound
+from service.http.web.archive_pages import MAX_ITEM_ID, _footage
 from service.models import ArchiveItem
-from service.web.archive_pages import MAX_ITEM_ID, _footage
 
 __all__ = ["router"]
 
@@ -42,7 +42,7 @@ def _claims(members: list[ArchiveItem]) -> list[dict[str, Any]]:
 
 @router.get("/archive/items/{item_id}/footage", response_class=HTMLResponse, name="web_footage")
 def footage_page(request: Request, item_id: int) -> Response:
-    from service.web.routes import _logged_in, _page
+    from service.http.web.routes import _logged_in, _page
 
     services = request.app.state.services
     key = _logged_in(request, services)

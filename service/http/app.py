@@ -18,15 +18,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
-from service.api.errors import install_error_handlers
-from service.api.headers import SecurityHeaders, docs_page
-from service.api.routes import api_router, public_router
-from service.api.schemas import Health
-from service.api.services import Services
-from service.api.uploads import BodyLimit
 from service.auth import KeyStore
+from service.http.api.routes import api_router, public_router
+from service.http.api.schemas import Health
+from service.http.errors import install_error_handlers
+from service.http.headers import SecurityHeaders, docs_page
+from service.http.limits import limiter_for, submit_lock_for
+from service.http.services import Services
+from service.http.uploads import BodyLimit
 from service.jobs import JobQueue, JobStore, resume_unfinished
-from service.limits_redis import limiter_for, submit_lock_for
 from service.queue_redis import queue_for
 from service.retention import Pruner
 from service.settings import Settings
@@ -91,7 +91,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
     def docs(request: Request) -> HTMLResponse:
         return docs_page(request.scope.get("root_path", "") + (app.openapi_url or ""), f"{app.title} - Swagger UI")
 
-    from service.web.routes import install_web
+    from service.http.web.routes import install_web
 
     install_web(app, services)
     app.add_middleware(SecurityHeaders)  # last added, outermost: every response passes through it

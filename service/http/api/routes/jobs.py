@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ReaderKey, ServicesDep
-from service.api.errors import ApiError
-from service.api.retry import retry_job
-from service.api.routes._common import ERROR_RESPONSES, created, error_doc, wait_for
-from service.api.schemas import JobCreated, JobStatus, job_error, job_result
+from service.http.api.deps import ReaderKey, ServicesDep
+from service.http.api.routes._common import ERROR_RESPONSES, created, error_doc, wait_for
+from service.http.api.schemas import JobCreated, JobStatus, job_error, job_result
+from service.http.errors import ApiError
+from service.http.retry import retry_job
 from service.jobs import Job
 
 __all__ = ["router"]

@@ -2,7 +2,7 @@
 
 Server-rendered Jinja2 with a little JavaScript (progress polling, copy button);
 every page works without it. The routes call the same submission helpers and
-job layer as the API (``service.api.services``, ``service.jobs``), never the API
+job layer as the API (``service.http.services``, ``service.jobs``), never the API
 over HTTP. Login opens a server-side session (``KeyStore.open_session``) and puts
 its token (never the key) in a signed cookie; logout closes it on the server, so a
 saved copy of the cookie opens nothing. Every POST form carries a CSRF token tied
@@ -29,8 +29,11 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
-from service.api.retry import retryable
-from service.api.services import (
+from service.auth import ApiKey
+from service.dates import origin_words
+from service.errors import FirstseenError, NotFound
+from service.http.retry import retryable
+from service.http.services import (
     Services,
     check_job_quota,
     discard_upload,
@@ -38,17 +41,14 @@ from service.api.services import (
     submit_archive_add,
     submit_check,
 )
-from service.api.uploads import form_bool, read_form
-from service.auth import ApiKey
-from service.dates import origin_words
-from service.errors import FirstseenError, NotFound
+from service.http.uploads import form_bool, read_form
+from service.http.web.evidence import pack_view
+from service.http.web.kept_upload import date_refused, kept_view, take_kept
 from service.jobs import Job, evidence_jpeg_for, timeline_png_for
 from service.markup import http_link, json_for_html
 from service.match.verdict import VERDICT_WORDS
 from service.models import ArchiveMetadata
 from service.report.platform import platform_rows
-from service.web.evidence import pack_view
-from service.web.kept_upload import date_refused, kept_view, take_kept
 
 __all__ = ["install_web"]
 
@@ -71,7 +71,7 @@ def _json_block(data: Any) -> Markup:
 templates.env.filters["json_for_html"] = _json_block
 templates.env.filters["http_link"] = http_link
 templates.env.filters["origin_words"] = origin_words  # who says a date: editor, platform, source, page
-templates.env.tests["retryable"] = retryable  # a failed job whose input is still there (service/api/retry.py)
+templates.env.tests["retryable"] = retryable  # a failed job whose input is still there (service/http/retry.py)
 
 router = APIRouter(include_in_schema=False)
 
@@ -178,7 +178,7 @@ async def submit(request: Request, services: ServicesDep, key: WebKey) -> Respon
     try:
         await run_in_threadpool(check_job_quota, services, key)  # before a byte of an upload is stored
         fields, upload = await _posted_form(request, services, key)
-        upload = take_kept(services, key, fields, upload)  # service/web/kept_upload.py
+        upload = take_kept(services, key, fields, upload)  # service/http/web/kept_upload.py
         limited = _rate_limited(services, key)
         if limited:
             discard_upload(upload)
@@ -198,7 +198,7 @@ async def submit(request: Request, services: ServicesDep, key: WebKey) -> Respon
     except PermissionError as exc:
         return _page(request, "index.html", key, status=403, error=str(exc), recent=[], form=fields)
     except FirstseenError as exc:
-        from service.api.errors import status_for
+        from service.http.errors import status_for
 
         return _page(request, "index.html", key, status=status_for(exc), error=str(exc), recent=[], form=fields)
     return RedirectResponse(request.url_for("web_check", job_id=job.id).path, status_code=303)
@@ -221,7 +221,7 @@ def check_page(request: Request, job_id: str, services: ServicesDep, key: WebKey
         return _page(request, "progress.html", key, job=job, title="Checking the video",
                      status_url=request.url_for("web_job_status", job_id=job.id).path,
                      done_url=request.url_for("web_check", job_id=job.id).path)
-    from service.web.publish import publish_view
+    from service.http.web.publish import publish_view
 
     return _page(request, "report.html", key, job=job, view=_report_view(request, job),
                  publish=publish_view(request, services, job, key))
@@ -308,7 +308,7 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
         "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report["matches"] else None,
         "platform_rows": platform_rows(report["source"]),  # service/report/platform.py
         "keyframes_url": request.url_for("web_keyframes", job_id=job.id).path,
-        "pack": pack_view(request, job),  # service/web/evidence.py
+        "pack": pack_view(request, job),  # service/http/web/evidence.py
         "export_pdf_url": request.url_for("web_export_pdf", job_id=job.id).path,
         "export_zip_url": request.url_for("web_export_zip", job_id=job.id).path,
     }
@@ -333,7 +333,7 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
     try:
         await run_in_threadpool(check_job_quota, services, key)
         fields, upload = await _posted_form(request, services, key)
-        upload = take_kept(services, key, fields, upload)  # service/web/kept_upload.py
+        upload = take_kept(services, key, fields, upload)  # service/http/web/kept_upload.py
         limited = _rate_limited(services, key)
         if limited:
             discard_upload(upload)
@@ -350,7 +350,7 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
             "title", "published", "location", "event", "source_url", "notes", "factcheck_url")})
         job, _ = await run_in_threadpool(lambda: submit_archive_add(services, key, meta, url=url, upload=upload))
     except (PermissionError, FirstseenError) as exc:
-        from service.api.errors import status_for
+        from service.http.errors import status_for
 
         items = services.pipeline.store.list(limit=50)
         status = status_for(exc) if isinstance(exc, FirstseenError) else 400
@@ -373,8 +373,8 @@ def install_web(app: FastAPI, services: Services) -> None:
                        https_only=services.settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
-    from service.web import archive_pages, evidence, footage_page, keyframes, retry
-    from service.web.publish import router as publish_router
+    from service.http.web import archive_pages, evidence, footage_page, keyframes, retry
+    from service.http.web.publish import router as publish_router
 
     app.include_router(publish_router)
     app.include_router(archive_pages.router)

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import AdminKey, ServicesDep
-from service.api.routes._common import ERROR_RESPONSES, DbId, Offset
-from service.api.schemas import AuditEntry, KeyCreate, KeyCreated, KeyOut
+from service.http.api.deps import AdminKey, ServicesDep
+from service.http.api.routes._common import ERROR_RESPONSES, DbId, Offset
+from service.http.api.schemas import AuditEntry, KeyCreate, KeyCreated, KeyOut
 
 __all__ = ["router"]
 

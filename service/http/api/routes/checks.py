@@ -14,8 +14,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ReaderKey, ServicesDep
-from service.api.routes._common import (
+from service.errors import BadInput
+from service.http.api.deps import ReaderKey, ServicesDep
+from service.http.api.routes._common import (
     ERROR_RESPONSES,
     POLL_EVERY_S,
     created,
@@ -25,7 +26,7 @@ from service.api.routes._common import (
     media_type,
     wait_for,
 )
-from service.api.schemas import (
+from service.http.api.schemas import (
     BatchCreated,
     BatchRequest,
     CheckRequest,
@@ -35,9 +36,8 @@ from service.api.schemas import (
     job_error,
     public_report,
 )
-from service.api.services import check_job_quota, discard_upload, submit_check
-from service.api.uploads import read_form
-from service.errors import BadInput
+from service.http.services import check_job_quota, discard_upload, submit_check
+from service.http.uploads import read_form
 from service.jobs import Job, evidence_count, evidence_jpeg_for, timeline_png_for
 
 # One event stream lasts at most this long; EventSource clients reconnect by themselves.
@@ -101,7 +101,7 @@ async def create_check(request: Request, response: Response, services: ServicesD
              summary="Check many links, one job each")
 def create_batch(request: Request, body: BatchRequest, services: ServicesDep, key: ReaderKey,
                  idempotency_key: IdempotencyKey = None) -> BatchCreated:
-    from service.api.services import check_link
+    from service.http.services import check_link
 
     for url in body.urls:  # refuse the whole batch before queueing any of it
         check_link(url, services.settings)

@@ -7,9 +7,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ReaderKey, ServicesDep
-from service.api.routes._common import ERROR_RESPONSES, job_of_kind
-from service.api.routes.keyframes import done_report
+from service.http.api.deps import ReaderKey, ServicesDep
+from service.http.api.routes._common import ERROR_RESPONSES, job_of_kind
+from service.http.api.routes.keyframes import done_report
 from service.report.evidence_pack import frame_jpeg
 from service.report.export import evidence_zip, report_pdf
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.routes import admin, archive, checks, export, jobs, keyframes, reviews, sources
+from service.http.api.routes import admin, archive, checks, export, jobs, keyframes, reviews, sources
 
 __all__ = ["api_router", "public_router"]
 

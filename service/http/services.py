@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 from service.auth import ApiKey, KeyStore
 from service.dates import parse_claimed_date, parse_date
 from service.errors import BadInput, FetchRefused, QuotaExceeded, TooLarge
+from service.http.limits import HitLimiter
 from service.jobs import Job, JobQueue, JobStore
-from service.limits_redis import HitLimiter
 from service.models import ArchiveMetadata, Claims
 from service.settings import Settings
 

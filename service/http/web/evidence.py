@@ -62,7 +62,7 @@ def pack_view(request: Request, job: Job) -> list[dict[str, Any]]:
 
 
 def _finished(request: Request, job_id: str) -> tuple[Any, Job]:
-    from service.web.routes import _job, _logged_in
+    from service.http.web.routes import _job, _logged_in
 
     services = request.app.state.services
     _logged_in(request, services)

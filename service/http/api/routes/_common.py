@@ -11,10 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from service.api.errors import ApiError
-from service.api.schemas import ErrorBody, JobCreated
-from service.api.services import Services
 from service.errors import NotFound
+from service.http.api.schemas import ErrorBody, JobCreated
+from service.http.errors import ApiError
+from service.http.services import Services
 from service.jobs import Job
 
 __all__ = ["ERROR_RESPONSES", "MAX_DB_INT", "MAX_WAIT_S", "created", "error_doc", "job_of_kind", "json_body",

@@ -1,7 +1,7 @@
 """The web form's keyframes page and the platform panel's rows: the fallback when the archive misses.
 
 A page of its own, linked from the report: detecting the shots of a long video takes seconds, and the
-report must not wait for it. Uses the web form's session (``service.web.routes``) and the same
+report must not wait for it. Uses the web form's session (``service.http.web.routes``) and the same
 ``service.keyframes`` as the API.
 """
 
@@ -11,8 +11,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.services import secret_key
 from service.errors import FirstseenError, NotFound
+from service.http.services import secret_key
 from service.keyframes import NO_PUBLIC_URL, keyframe_jpeg_for, keyframes_for
 
 __all__ = ["router"]
@@ -28,7 +28,7 @@ def _done(job_result: object, state: str, job_id: str) -> dict[str, object]:
 
 @router.get("/checks/{job_id}/keyframes", response_class=HTMLResponse, name="web_keyframes")
 async def keyframes_page(request: Request, job_id: str) -> Response:
-    from service.web.routes import _job, _logged_in, _page
+    from service.http.web.routes import _job, _logged_in, _page
 
     services = request.app.state.services
     key = _logged_in(request, services)
@@ -49,7 +49,7 @@ async def keyframes_page(request: Request, job_id: str) -> Response:
 
 @router.get("/checks/{job_id}/keyframes/{n}.jpg", name="web_keyframe")
 def keyframe(request: Request, job_id: str, n: int) -> Response:
-    from service.web.routes import _job, _logged_in
+    from service.http.web.routes import _job, _logged_in
 
     services = request.app.state.services
     _logged_in(request, services)

@@ -17,9 +17,9 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.services import Services, save_upload
 from service.auth import ApiKey
 from service.errors import TooLarge
+from service.http.services import Services, save_upload
 
 __all__ = ["BodyLimit", "read_form"]
 

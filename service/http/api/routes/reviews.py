@@ -13,11 +13,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import EditorKey, ReaderKey, ServicesDep
-from service.api.routes._common import ERROR_RESPONSES, job_of_kind, json_body
-from service.api.schemas import ClaimReviewOut, MediaReviewOut, ReviewIn
-from service.api.services import Services
 from service.errors import Conflict, NotFound
+from service.http.api.deps import EditorKey, ReaderKey, ServicesDep
+from service.http.api.routes._common import ERROR_RESPONSES, job_of_kind, json_body
+from service.http.api.schemas import ClaimReviewOut, MediaReviewOut, ReviewIn
+from service.http.services import Services
 from service.jobs import Job
 from service.markup import json_for_html
 from service.reviews import Publisher, ReviewDetails, ReviewStore, claim_review, media_review, missing
