@@ -11,6 +11,7 @@ Only typer is imported up front: each command imports what it needs when it runs
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from service.models import ArchiveItem, Report
+    from service.pipeline import Pipeline
 
 __all__ = ["app", "main"]
 
@@ -186,6 +188,8 @@ VERDICT_STYLE = {"recycled": "bold white on red", "misattributed": "bold white o
 def _print_report(report: Report) -> None:
     out.print(f"[{VERDICT_STYLE[report.verdict]}] {report.verdict.replace('_', ' ').upper()} [/]  "
               f"{_plain(report.explanation)}", highlight=False)
+    if report.history:
+        out.print(f"History: {_plain(report.history)}", highlight=False)
     if not report.matches:
         return
     from rich.table import Table
@@ -235,15 +239,14 @@ def check(
         _print_report(report)
 
 
-def _write_evidence(pipeline: Any, report: Report, folder: Path) -> None:
-    from service.evidence import evidence_jpeg
+def _write_evidence(pipeline: Pipeline, report: Report, folder: Path) -> None:
+    """evidence_N.jpg for matched segment N (the API's /evidence/N.jpg) whose media is still kept."""
+    from service.report.evidence import evidence_count, evidence_jpeg
 
     folder.mkdir(parents=True, exist_ok=True)
-    for n, match in enumerate(report.matches):
-        media = pipeline.store.media_path(match.item.id)
-        if media:
-            data = evidence_jpeg(Path(report.source.media_path), Path(media), match)
-            (folder / f"evidence_{n}.jpg").write_bytes(data)
+    for n in range(evidence_count(report)):
+        with contextlib.suppress(NotFound):  # the archived media is no longer kept
+            (folder / f"evidence_{n}.jpg").write_bytes(evidence_jpeg(pipeline, report, n))
 
 
 # --- archive -----------------------------------------------------------------
@@ -595,7 +598,7 @@ def report(
         if job.kind != "check" or job.state != "done":
             raise NotFound(f"{check_id} is not a finished check")
         if not (pdf or zipped):
-            return public_report(job.result)
+            return public_report(job.report)
         if not folder.is_dir():
             raise BadInput(f"no such folder: {folder}")
         from service.report.export import evidence_zip, report_pdf
@@ -604,10 +607,10 @@ def report(
         written = []
         if pdf:
             written.append(folder / f"firstseen-{job.id}.pdf")
-            written[-1].write_bytes(report_pdf(pipeline, job))
+            written[-1].write_bytes(report_pdf(pipeline, job.id, job.report))
         if zipped:
             written.append(folder / f"firstseen-{job.id}.zip")
-            written[-1].write_bytes(evidence_zip(pipeline, job))
+            written[-1].write_bytes(evidence_zip(pipeline, job.id, job.report))
         return written
 
     result = _run(run)
@@ -740,9 +743,9 @@ def worker(
         _fail("use --threads ≥ 1")
     import logging
 
-    from service.queue_redis import run_worker
+    from service.jobs.redis_queue import run_worker
 
-    logging.getLogger("service.queue_redis").setLevel(logging.INFO)
+    logging.getLogger("service.jobs.redis_queue").setLevel(logging.INFO)
     settings.ensure_dirs()
     _run(lambda: run_worker(settings, threads))
 # --- end of worker ----------------------------------------------------------------

@@ -25,9 +25,8 @@ from service.api.schemas import Health
 from service.api.services import Services
 from service.api.uploads import BodyLimit
 from service.auth import KeyStore
-from service.jobs import JobQueue, JobStore, resume_unfinished
+from service.jobs import JobQueue, JobStore, queue_for, resume_unfinished
 from service.limits_redis import limiter_for, submit_lock_for
-from service.queue_redis import queue_for
 from service.retention import Pruner
 from service.settings import Settings
 
