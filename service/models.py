@@ -317,9 +317,10 @@ class ArchiveExtent:
         if not self.items:
             return "the archive is empty"
         newest = f", the newest added {self.newest}" if self.newest else ""
-        seconds = round(self.hours * 3600)
-        if self.hours >= 1:
-            length = f"{self.hours:.1f} hours"
+        hours = round(self.hours, 4)  # as to_dict stores it: a stored extent reads back with the same text
+        seconds = round(hours * 3600)
+        if hours >= 1:
+            length = f"{hours:.1f} hours"
         elif seconds >= 60:
             length = f"{seconds // 60} minute{'' if seconds // 60 == 1 else 's'}"
         else:
