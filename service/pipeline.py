@@ -45,7 +45,7 @@ from service.ingest.listing import list_source
 from service.markup import http_link
 from service.match.align import MAX_HAMMING, ArchiveMotion, align_item
 from service.match.search import TWO_STAGE_MIN_HASHES, find_hits
-from service.match.verdict import decide
+from service.match.verdict import decide, footage_history
 from service.models import (
     ArchiveItem,
     ArchiveMetadata,
@@ -390,7 +390,8 @@ class Pipeline:
         progress(1.0, "done")
         return Report(verdict=verdict, explanation=explanation, source=info, claims=claims,
                       earliest=earliest, matches=tuple(matches), remembered_id=remembered,
-                      footage=tuple(sort_by_date(footage)), searched=searched)
+                      footage=tuple(sort_by_date(footage)), searched=searched,
+                      history=footage_history(matches, footage))
 
     def add_source(self, url: str) -> Source:
         from service.ingest.safety import check_url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +25,8 @@ VERDICT_STYLE = {"recycled": "bold white on red", "misattributed": "bold white o
 def _print_report(report: Report) -> None:
     out.print(f"[{VERDICT_STYLE[report.verdict]}] {report.verdict.replace('_', ' ').upper()} [/]  "
               f"{plain(report.explanation)}", highlight=False)
+    if report.history:
+        out.print(f"History: {plain(report.history)}", highlight=False)
     if not report.matches:
         return
     from rich.table import Table
@@ -73,14 +76,13 @@ def check(
 
 
 def _write_evidence(pipeline: Pipeline, report: Report, folder: Path) -> None:
-    from service.evidence import evidence_jpeg
+    """evidence_N.jpg for matched segment N (the API's /evidence/N.jpg) whose media is still kept."""
+    from service.report.evidence import evidence_count, evidence_jpeg
 
     folder.mkdir(parents=True, exist_ok=True)
-    for n, match in enumerate(report.matches):
-        media = pipeline.store.media_path(match.item.id)
-        if media:
-            data = evidence_jpeg(Path(report.source.media_path), Path(media), match)
-            (folder / f"evidence_{n}.jpg").write_bytes(data)
+    for n in range(evidence_count(report)):
+        with contextlib.suppress(NotFound):  # the archived media is no longer kept
+            (folder / f"evidence_{n}.jpg").write_bytes(evidence_jpeg(pipeline, report, n))
 
 
 def report(
@@ -100,7 +102,7 @@ def report(
         if job.kind != "check" or job.state != "done":
             raise NotFound(f"{check_id} is not a finished check")
         if not (pdf or zipped):
-            return public_report(job.result)
+            return public_report(job.report)
         if not folder.is_dir():
             raise BadInput(f"no such folder: {folder}")
         from service.report.export import evidence_zip, report_pdf
@@ -109,10 +111,10 @@ def report(
         written = []
         if pdf:
             written.append(folder / f"firstseen-{job.id}.pdf")
-            written[-1].write_bytes(report_pdf(pipeline, job))
+            written[-1].write_bytes(report_pdf(pipeline, job.id, job.report))
         if zipped:
             written.append(folder / f"firstseen-{job.id}.zip")
-            written[-1].write_bytes(evidence_zip(pipeline, job))
+            written[-1].write_bytes(evidence_zip(pipeline, job.id, job.report))
         return written
 
     result = run(exported)

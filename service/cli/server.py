@@ -38,7 +38,7 @@ def worker(
         fail("use --threads ≥ 1")
     import logging
 
-    from service.queue_redis import run_worker
+    from service.jobs.redis_queue import run_worker
 
-    logging.getLogger("service.queue_redis").setLevel(logging.INFO)
+    logging.getLogger("service.jobs.redis_queue").setLevel(logging.INFO)
     run(lambda: run_worker(settings, threads))

@@ -26,8 +26,7 @@ from service.http.headers import SecurityHeaders, docs_page
 from service.http.limits import limiter_for, submit_lock_for
 from service.http.services import Services
 from service.http.uploads import BodyLimit
-from service.jobs import JobQueue, JobStore, resume_unfinished
-from service.queue_redis import queue_for
+from service.jobs import JobQueue, JobStore, queue_for, resume_unfinished
 from service.retention import Pruner
 from service.settings import Settings
 

@@ -20,7 +20,7 @@ import uuid
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
 from service.auth import ApiKey, KeyStore
@@ -31,6 +31,9 @@ from service.jobs import Job, JobQueue, JobStore
 from service.models import ArchiveMetadata, Claims
 from service.settings import Settings
 
+if TYPE_CHECKING:
+    from service.pipeline import Pipeline
+
 __all__ = ["Services", "check_job_quota", "check_link", "discard_upload", "save_upload", "secret_key",
            "stored_upload_bytes", "submit_archive_add", "submit_check"]
 
@@ -40,7 +43,7 @@ COPY_CHUNK = 1024 * 1024
 @dataclass
 class Services:
     settings: Settings
-    pipeline: Any  # service.pipeline.Pipeline, for reads and synchronous archive edits
+    pipeline: Pipeline  # for reads and synchronous archive edits
     jobs: JobStore
     keys: KeyStore
     limiter: HitLimiter  # RateLimiter, or RedisRateLimiter shared by the replicas (service/limits_redis.py)
@@ -163,6 +166,12 @@ def discard_upload(path: Path | None) -> None:
         shutil.rmtree(path.parent, ignore_errors=True)
 
 
+def _upload_folder(upload: Path | None) -> str | None:
+    """What a job's payload says of its upload: the folder ``save_upload`` made for it (the job's runner
+    deletes it when nothing needs it any more), None for a link."""
+    return str(upload.parent) if upload is not None else None
+
+
 def submit_check(services: Services, key: ApiKey, *, url: str | None = None, upload: Path | None = None,
                  claimed_date: str | None = None, claimed_location: str | None = None,
                  claimed_event: str | None = None, remember: bool = True,
@@ -174,8 +183,8 @@ def submit_check(services: Services, key: ApiKey, *, url: str | None = None, upl
         claims = Claims(date=_check_date(claimed_date, "claimed_date"), location=_clean(claimed_location),
                         event=_clean(claimed_event))  # a bad or future date: refused before the link is looked up
         source = str(upload) if upload is not None else check_link(url or "", services.settings)
-        payload = {"source": source, "claims": asdict(claims), "remember": remember, "actor": key.actor,
-                   "upload": upload is not None}
+        payload = {"source": source, "claims": claims.to_dict(), "remember": remember, "actor": key.actor,
+                   "upload": _upload_folder(upload)}
         job, created = _submit(services, "check", payload, key, idempotency)
     except BaseException:
         discard_upload(upload)
@@ -194,7 +203,7 @@ def submit_archive_add(services: Services, key: ApiKey, meta: ArchiveMetadata, *
         source = str(upload) if upload is not None else check_link(url or "", services.settings)
         _check_date(meta.published, "published")
         fields = {k: _clean(v) for k, v in asdict(meta).items()}
-        payload = {"source": source, "meta": fields, "actor": key.actor, "upload": upload is not None}
+        payload = {"source": source, "meta": fields, "actor": key.actor, "upload": _upload_folder(upload)}
         job, created = _submit(services, "archive_add", payload, key, idempotency)
     except BaseException:
         discard_upload(upload)

@@ -51,7 +51,7 @@ from service.dates import (
 from service.models import ArchiveExtent, ArchiveItem, Claims, Match, SourceInfo, Verdict
 from service.places import PlaceComparison, compare
 
-__all__ = ["VERDICT_WORDS", "decide"]
+__all__ = ["VERDICT_WORDS", "decide", "footage_history"]
 
 # Each verdict in a few words, as the web page's badge and the PDF's heading say it.
 VERDICT_WORDS = {
@@ -155,8 +155,16 @@ def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
         from service.match.align import SHORT_MATCH_S
 
         text += f" The match rests on under {SHORT_MATCH_S:.0f} s of footage: check the frames before relying on it."
-    story = history([*footage, *(m.item for m in matches if m.item not in footage)])
-    return verdict, earliest, f"{text} History: {story}" if story else text
+    return verdict, earliest, text
+
+
+def footage_history(matches: Sequence[Match], footage: Sequence[ArchiveItem] = ()) -> str:
+    """The story of a check's matched footage (``history`` over its uploads and the direct matches),
+    the report's ``history`` beside ``decide``'s explanation: "" when there is none to tell."""
+    strong = [m for m in matches if m.evidence is None or m.evidence.basis != "static_scene"]
+    if not strong:  # a static scene says nothing of when footage was first seen (decide says why)
+        return ""
+    return history([*footage, *(m.item for m in strong if m.item not in footage)])
 
 
 def _dated(matches: Sequence[Match], trusted: bool) -> list[tuple[KnownDate, Match]]:

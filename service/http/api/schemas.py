@@ -1,9 +1,10 @@
 """Pydantic models of the API's requests and responses: the only place pydantic meets the domain.
 
-A finished check's ``report`` is ``Report.to_dict()`` (the JSON of ``firstseen check --json``) read
-into ``ReportOut`` here, which types every field for OpenAPI and leaves out what only the server may
-see: where the media lies on its disk (``source.media_path``) and an upload's server path (``source.input``
-becomes the uploaded file's name). ``tests/test_openapi_client.py`` reads it through a generated client.
+A finished check's ``report`` is the job's ``Report`` as ``Report.to_dict()`` (the JSON of
+``firstseen check --json``) read into ``ReportOut`` here, which types every field for OpenAPI and leaves
+out what only the server may see: where the media lies on its disk (``source.media_path``) and an
+upload's server path (``source.input`` becomes the uploaded file's name).
+``tests/test_openapi_client.py`` reads it through a generated client.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from service.jobs import Job
 from service.markup import is_http_url
+from service.models import ArchiveItem, Report
+from service.pipeline import CrawlSummary
 
 __all__ = [
     "ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "AuditEntry", "BatchCreated",
@@ -258,6 +261,8 @@ class MatchOut(BaseModel):
 class ReportOut(BaseModel):
     verdict: Literal["recycled", "misattributed", "seen_before", "no_prior_match"]
     explanation: str
+    history: str = Field(default="", description="How the matched footage's uploads and their claims changed, "
+                                                  "oldest first (empty when there is none to tell)")
     source: ReportSource
     claims: ReportClaims
     earliest: MatchOut | None
@@ -268,9 +273,8 @@ class ReportOut(BaseModel):
     searched: SearchedOut | None = Field(default=None, description="What the check searched (None: older reports)")
 
 
-def public_report(report: dict[str, Any]) -> ReportOut:
-    """A stored ``Report.to_dict()`` as clients see it: typed, without the server's paths
-    (service/report/public.py)."""
+def public_report(report: Report) -> ReportOut:
+    """A check's ``Report`` as clients see it: typed, without the server's paths (service/report/public.py)."""
     from service.report.public import public_report as without_paths
 
     return ReportOut.model_validate(without_paths(report))
@@ -291,13 +295,16 @@ class CrawlResult(BaseModel):
 
 def job_result(job: Job) -> ReportOut | ArchiveItemOut | CrawlResult | None:
     """A finished job's result, typed by its kind (None until done)."""
-    if job.state != "done" or job.result is None:
-        return None
-    if job.kind == "check":
-        return public_report(job.result)
-    if job.kind == "archive_add":
-        return ArchiveItemOut.model_validate(job.result)
-    return CrawlResult.model_validate(job.result)
+    result = job.result if job.state == "done" else None
+    if isinstance(result, Report):
+        return public_report(result)
+    if isinstance(result, ArchiveItem):
+        return ArchiveItemOut.model_validate(result.to_dict())
+    if isinstance(result, CrawlSummary):
+        from service.jobs.store import crawl_summary_dict
+
+        return CrawlResult.model_validate(crawl_summary_dict(result))
+    return None
 
 
 class SearchLink(BaseModel):

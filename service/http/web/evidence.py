@@ -18,8 +18,10 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.errors import NotFound
+from service.http.services import Services
 from service.jobs import Job
 from service.keyframes import checked_media
+from service.models import Report
 from service.report.evidence_pack import archive_time, pack_segments
 from service.report.export import evidence_zip, report_pdf
 
@@ -37,8 +39,8 @@ def pack_view(request: Request, job: Job) -> list[dict[str, Any]]:
     """Per matched segment: its three pairs (picture addresses, plain labels) and the players' seconds."""
     pipeline = request.app.state.services.pipeline
     views = []
-    for seg in pack_segments(job.result):
-        archive_id = int(seg.match["archive_id"])
+    for seg in pack_segments(job.report):
+        archive_id = seg.archive_id
 
         def frame(position: str, side: str, n: int = seg.n) -> str:
             return str(request.url_for("web_frame", job_id=job.id, n=n, position=position, side=side).path)
@@ -53,23 +55,21 @@ def pack_view(request: Request, job: Job) -> list[dict[str, Any]]:
         } for p in seg.pairs]
         views.append({
             "n": seg.n, "flipped": seg.flipped, "archive_id": archive_id, "pairs": pairs,
-            "query_start": float(seg.segment["query_start"]), "archive_start": float(seg.segment["archive_start"]),
-            "speed": float(seg.segment.get("speed") or 1.0),
+            "query_start": seg.segment.query_start, "archive_start": seg.segment.archive_start,
+            "speed": seg.segment.speed or 1.0,
             "checked_media": str(request.url_for("web_checked_media", job_id=job.id).path),
             "archive_media": str(request.url_for("web_archive_media", job_id=job.id, item_id=archive_id).path),
         })
     return views
 
 
-def _finished(request: Request, job_id: str) -> tuple[Any, Job]:
+def _finished(request: Request, job_id: str) -> tuple[Services, Job, Report]:
     from service.http.web.routes import _job, _logged_in
 
-    services = request.app.state.services
+    services: Services = request.app.state.services
     _logged_in(request, services)
     job = _job(services, job_id, "check")
-    if job.state != "done":
-        raise NotFound(f"check {job_id} is not done")
-    return services, job
+    return services, job, job.report
 
 
 def _video(path: Path) -> FileResponse:
@@ -82,21 +82,21 @@ def _video(path: Path) -> FileResponse:
 def frame(request: Request, job_id: str, n: int, position: str, side: str) -> Response:
     from service.report.evidence_pack import frame_jpeg
 
-    services, job = _finished(request, job_id)
-    return Response(frame_jpeg(services.pipeline, job.id, job.result, n, position, side), media_type="image/jpeg",
+    services, job, report = _finished(request, job_id)
+    return Response(frame_jpeg(services.pipeline, job.id, report, n, position, side), media_type="image/jpeg",
                     headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/checks/{job_id}/media/checked", name="web_checked_media")
 def checked_video(request: Request, job_id: str) -> FileResponse:
-    services, job = _finished(request, job_id)
-    return _video(checked_media(services.pipeline, job.id, job.result))
+    services, job, report = _finished(request, job_id)
+    return _video(checked_media(services.pipeline, job.id, report))
 
 
 @router.get("/checks/{job_id}/media/archive/{item_id}", name="web_archive_media")
 def archive_video(request: Request, job_id: str, item_id: int) -> FileResponse:
-    services, job = _finished(request, job_id)
-    if item_id not in {int(m["archive_id"]) for m in job.result["matches"]}:
+    services, job, report = _finished(request, job_id)
+    if item_id not in {m.item.id for m in report.matches}:
         raise NotFound(f"archive item {item_id} is not a match of check {job_id}")
     path = services.pipeline.store.media_path(item_id)
     if not path or not Path(path).is_file():
@@ -106,17 +106,17 @@ def archive_video(request: Request, job_id: str, item_id: int) -> FileResponse:
 
 @router.get("/checks/{job_id}/export.pdf", name="web_export_pdf")
 async def export_pdf(request: Request, job_id: str) -> Response:
-    services, job = _finished(request, job_id)
+    services, job, report = _finished(request, job_id)
     url = str(request.url_for("web_check", job_id=job.id))
-    data = await run_in_threadpool(report_pdf, services.pipeline, job, url)
+    data = await run_in_threadpool(report_pdf, services.pipeline, job.id, report, url)
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="firstseen-{job.id}.pdf"'})
 
 
 @router.get("/checks/{job_id}/export.zip", name="web_export_zip")
 async def export_zip(request: Request, job_id: str) -> Response:
-    services, job = _finished(request, job_id)
+    services, job, report = _finished(request, job_id)
     url = str(request.url_for("web_check", job_id=job.id))
-    data = await run_in_threadpool(evidence_zip, services.pipeline, job, url)
+    data = await run_in_threadpool(evidence_zip, services.pipeline, job.id, report, url)
     return Response(data, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="firstseen-{job.id}.zip"'})

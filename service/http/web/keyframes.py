@@ -20,12 +20,6 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 
-def _done(job_result: object, state: str, job_id: str) -> dict[str, object]:
-    if state != "done" or not isinstance(job_result, dict):
-        raise NotFound(f"check {job_id} is not done")
-    return job_result
-
-
 @router.get("/checks/{job_id}/keyframes", response_class=HTMLResponse, name="web_keyframes")
 async def keyframes_page(request: Request, job_id: str) -> Response:
     from service.http.web.routes import _job, _logged_in, _page
@@ -34,7 +28,7 @@ async def keyframes_page(request: Request, job_id: str) -> Response:
     key = _logged_in(request, services)
     try:
         job = _job(services, job_id, "check")
-        report = _done(job.result, job.state, job.id)
+        report = job.report
         frames = await run_in_threadpool(keyframes_for, services.pipeline, job.id, report,
                                          secret_key(services.settings))
     except NotFound:
@@ -54,5 +48,5 @@ def keyframe(request: Request, job_id: str, n: int) -> Response:
     services = request.app.state.services
     _logged_in(request, services)
     job = _job(services, job_id, "check")
-    data = keyframe_jpeg_for(services.pipeline, job.id, _done(job.result, job.state, job.id), n)
+    data = keyframe_jpeg_for(services.pipeline, job.id, job.report, n)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})

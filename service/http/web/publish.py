@@ -20,6 +20,7 @@ from service.dates import origin_words
 from service.errors import FirstseenError
 from service.http.services import Services
 from service.jobs import Job
+from service.models import Report
 from service.reviews import (
     CLAIM_TEXT_SUGGESTED_MAX,
     RATINGS,
@@ -37,28 +38,27 @@ __all__ = ["footage_rows", "publish_view", "router"]
 router = APIRouter(include_in_schema=False)
 
 
-def footage_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def footage_rows(report: Report) -> list[dict[str, Any]]:
     """Every known upload of the matched footage, oldest first, then this check: date, who says it, claim."""
     rows = []
-    remembered = report.get("remembered_id")
-    for item in report.get("footage") or []:
-        if item["id"] == remembered:
+    remembered = report.remembered_id
+    for item in report.footage:
+        if item.id == remembered:
             continue
-        claim = [c for c in (item.get("claimed_event"), item.get("claimed_location"), item.get("claimed_date")) if c]
-        recorded = [c for c in (item.get("event"), item.get("location")) if c]
+        claim = [c for c in (item.claimed_event, item.claimed_location, item.claimed_date) if c]
+        recorded = [c for c in (item.event, item.location) if c]
         rows.append({
-            "id": item["id"], "this_check": False, "title": item.get("title") or f"archive item {item['id']}",
-            "date": item.get("published") or item.get("claimed_date"),
-            "date_origin": origin_words(item.get("date_origin"), item.get("platform")) if item.get("published")
-            else "the date it claims" if item.get("claimed_date") else None,
-            "claim": ", ".join(claim), "recorded": ", ".join(recorded), "kind": item["kind"],
+            "id": item.id, "this_check": False, "title": item.title or f"archive item {item.id}",
+            "date": item.published or item.claimed_date,
+            "date_origin": origin_words(item.date_origin, item.platform) if item.published
+            else "the date it claims" if item.claimed_date else None,
+            "claim": ", ".join(claim), "recorded": ", ".join(recorded), "kind": item.kind,
         })
-    claims = report.get("claims") or {}
-    source = report.get("source") or {}
-    claim = [c for c in (claims.get("event"), claims.get("location"), claims.get("date")) if c]
+    claims, source = report.claims, report.source
+    claim = [c for c in (claims.event, claims.location, claims.date) if c]
     rows.append({
-        "id": remembered, "this_check": True, "title": source.get("title") or "this check",
-        "date": claims.get("date") or None, "date_origin": "the date it claims" if claims.get("date") else None,
+        "id": remembered, "this_check": True, "title": source.title or "this check",
+        "date": claims.date or None, "date_origin": "the date it claims" if claims.date else None,
         "claim": ", ".join(claim), "recorded": "", "kind": "this check",
     })
     return rows
@@ -67,7 +67,7 @@ def footage_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def publish_view(request: Request, services: Services, job: Job, key: ApiKey,
                  error: str | None = None, details: ReviewDetails | None = None) -> dict[str, Any]:
     """What the report's upload table and publish section show."""
-    report = job.result
+    report = job.report
     if details is None:
         details = ReviewStore(services.pipeline.store.engine).get(job.id)
     publisher = Publisher.from_settings(services.settings)
@@ -75,9 +75,9 @@ def publish_view(request: Request, services: Services, job: Job, key: ApiKey,
     mediareview = media_review(report, details, publisher)
     return {
         "uploads": footage_rows(report),
-        "verdict": report["verdict"],
+        "verdict": report.verdict,
         "details": details.to_dict(),
-        "rated": rating_for(report["verdict"], details) is not None,
+        "rated": rating_for(report.verdict, details) is not None,
         "ratings": RATINGS,
         "claim_max": CLAIM_TEXT_SUGGESTED_MAX,
         "can_edit": key.can("editor"),

@@ -44,11 +44,14 @@ from service.http.services import (
 from service.http.uploads import form_bool, read_form
 from service.http.web.evidence import pack_view
 from service.http.web.kept_upload import date_refused, kept_view, take_kept
-from service.jobs import Job, evidence_jpeg_for, timeline_png_for
+from service.jobs import Job
 from service.markup import http_link, json_for_html
 from service.match.verdict import VERDICT_WORDS
-from service.models import ArchiveMetadata
+from service.models import ArchiveItem, ArchiveMetadata
+from service.report.evidence import evidence_jpeg
+from service.report.evidence_pack import query_length
 from service.report.platform import platform_rows
+from service.timeline import report_timeline_png
 
 __all__ = ["install_web"]
 
@@ -236,8 +239,8 @@ def job_page(request: Request, job_id: str, services: ServicesDep, key: WebKey) 
     if job.kind == "check":
         return RedirectResponse(request.url_for("web_check", job_id=job.id).path, status_code=303)
     done_url = request.url_for("web_archive").path
-    if job.state == "done" and job.kind == "archive_add":
-        return RedirectResponse(f"{done_url}?added={job.result['id']}", status_code=303)
+    if job.state == "done" and isinstance(job.result, ArchiveItem):
+        return RedirectResponse(f"{done_url}?added={job.result.id}", status_code=303)
     return _page(request, "progress.html", key, job=job, title="Adding to the archive",
                  status_url=request.url_for("web_job_status", job_id=job.id).path,
                  done_url=request.url_for("web_job", job_id=job.id).path)
@@ -253,14 +256,14 @@ def job_status(job_id: str, services: ServicesDep, _key: WebKey) -> JSONResponse
 @router.get("/checks/{job_id}/evidence/{n}.jpg", name="web_evidence")
 def evidence(job_id: str, n: int, services: ServicesDep, _key: WebKey) -> Response:
     job = _job(services, job_id, "check")
-    return Response(evidence_jpeg_for(services.pipeline, job, n), media_type="image/jpeg",
+    return Response(evidence_jpeg(services.pipeline, job.report, n, job.id), media_type="image/jpeg",
                     headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/checks/{job_id}/timeline.png", name="web_timeline")
 def timeline(job_id: str, services: ServicesDep, _key: WebKey) -> Response:
     job = _job(services, job_id, "check")
-    return Response(timeline_png_for(services.pipeline, job), media_type="image/png")
+    return Response(report_timeline_png(job.report), media_type="image/png")
 
 
 def _fmt_s(seconds: float) -> str:
@@ -269,44 +272,42 @@ def _fmt_s(seconds: float) -> str:
 
 
 def _report_view(request: Request, job: Job) -> dict[str, Any]:
-    """What the report template shows, in plain words and percentages."""
-    report = job.result
-    explanation, _, history = report["explanation"].partition(" History: ")
-    durations = {i["id"]: i["duration"] for i in report["footage"]}
-    query_len = report["source"].get("duration") or max(
-        [s["query_end"] for m in report["matches"] for s in m["segments"]] or [1.0])
+    """What the report template shows, in plain words and percentages, beside the typed ``Report``'s parts."""
+    report = job.report
+    durations = {i.id: i.duration for i in report.footage}
+    query_len = query_length(report)
     matches, n = [], 0
-    for m in report["matches"]:
-        archive_len = durations.get(m["archive_id"]) or max([s["archive_end"] for s in m["segments"]] or [1.0])
+    for m in report.matches:
+        archive_len = durations.get(m.item.id) or max([s.archive_end for s in m.segments] or [1.0])
         segments = []
-        for s in m["segments"]:
+        for s in m.segments:
             segments.append({
                 "n": n,
                 "evidence_url": request.url_for("web_evidence", job_id=job.id, n=n).path,
-                "query": f"{_fmt_s(s['query_start'])}–{_fmt_s(s['query_end'])}",
-                "archive": f"{_fmt_s(s['archive_start'])}–{_fmt_s(s['archive_end'])}",
-                "q_left": 100 * s["query_start"] / query_len,
-                "q_width": max(1.0, 100 * (s["query_end"] - s["query_start"]) / query_len),
-                "a_left": 100 * s["archive_start"] / archive_len,
-                "a_width": max(1.0, 100 * (s["archive_end"] - s["archive_start"]) / archive_len),
-                "speed": s["speed"],
+                "query": f"{_fmt_s(s.query_start)}–{_fmt_s(s.query_end)}",
+                "archive": f"{_fmt_s(s.archive_start)}–{_fmt_s(s.archive_end)}",
+                "q_left": 100 * s.query_start / query_len,
+                "q_width": max(1.0, 100 * (s.query_end - s.query_start) / query_len),
+                "a_left": 100 * s.archive_start / archive_len,
+                "a_width": max(1.0, 100 * (s.archive_end - s.archive_start) / archive_len),
+                "speed": s.speed,
             })
             n += 1
-        matches.append({**m, "segment_views": segments, "query_len": _fmt_s(query_len),
+        matches.append({"match": m, "segment_views": segments, "query_len": _fmt_s(query_len),
                         "archive_len": _fmt_s(archive_len)})
     return {
-        "verdict": report["verdict"],
-        "verdict_words": VERDICT_WORDS[report["verdict"]],
-        "explanation": explanation,
-        "history": history,
-        "earliest": report["earliest"],
+        "verdict": report.verdict,
+        "verdict_words": VERDICT_WORDS[report.verdict],
+        "explanation": report.explanation,
+        "history": report.history,
+        "earliest": report.earliest.item if report.earliest else None,
         "matches": matches,
-        "source": report["source"],
-        "claims": report["claims"],
-        "checked_at": report["checked_at"],
-        "searched": report.get("searched"),
-        "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report["matches"] else None,
-        "platform_rows": platform_rows(report["source"]),  # service/report/platform.py
+        "source": report.source,
+        "claims": report.claims,
+        "checked_at": report.checked_at,
+        "searched": report.searched,
+        "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report.matches else None,
+        "platform_rows": platform_rows(report.source.to_dict()),  # service/report/platform.py
         "keyframes_url": request.url_for("web_keyframes", job_id=job.id).path,
         "pack": pack_view(request, job),  # service/http/web/evidence.py
         "export_pdf_url": request.url_for("web_export_pdf", job_id=job.id).path,

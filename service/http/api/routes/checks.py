@@ -38,7 +38,9 @@ from service.http.api.schemas import (
 )
 from service.http.services import check_job_quota, discard_upload, submit_check
 from service.http.uploads import read_form
-from service.jobs import Job, evidence_count, evidence_jpeg_for, timeline_png_for
+from service.jobs import Job
+from service.report.evidence import evidence_count, evidence_jpeg
+from service.timeline import report_timeline_png
 
 # One event stream lasts at most this long; EventSource clients reconnect by themselves.
 EVENTS_MAX_S = 600.0
@@ -117,20 +119,20 @@ def create_batch(request: Request, body: BatchRequest, services: ServicesDep, ke
 
 
 def check_status(request: Request, job: Job) -> CheckStatus:
-    done = job.state == "done"
+    report = job.report if job.state == "done" else None
     links: dict[str, Any] = {}
-    if done:
+    if report is not None:
         links = {
             "evidence": [str(request.url_for("check_evidence", job_id=job.id, n=n).path)
-                         for n in range(evidence_count(job))],
+                         for n in range(evidence_count(report))],
             "timeline_url": str(request.url_for("check_timeline", job_id=job.id).path),
             # A miss rates no claim: no ClaimReview is offered for it (service/reviews.py).
             "claimreview_url": str(request.url_for("check_claimreview", job_id=job.id).path)
-            if job.result["verdict"] != "no_prior_match" else None,
+            if report.verdict != "no_prior_match" else None,
         }
     return CheckStatus(id=job.id, status=job.state, progress=round(job.progress, 3), stage=job.stage,
                        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
-                       error=job_error(job), report=public_report(job.result) if done else None, **links)
+                       error=job_error(job), report=public_report(report) if report is not None else None, **links)
 
 
 @router.get("/{job_id}", response_model=CheckStatus, name="get_check",
@@ -181,7 +183,7 @@ async def check_events(request: Request, job_id: str, services: ServicesDep, _ke
             summary="Query frame and archive frame side by side for the n-th matched segment")
 def check_evidence(job_id: str, n: int, services: ServicesDep, _key: ReaderKey) -> Response:
     job = job_of_kind(services, job_id, "check")
-    return Response(evidence_jpeg_for(services.pipeline, job, n), media_type="image/jpeg",
+    return Response(evidence_jpeg(services.pipeline, job.report, n, job.id), media_type="image/jpeg",
                     headers={"Cache-Control": "private, max-age=86400"})
 
 
@@ -191,4 +193,4 @@ def check_evidence(job_id: str, n: int, services: ServicesDep, _key: ReaderKey) 
             summary="Every known upload of the matched footage on a date axis")
 def check_timeline(job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
     job = job_of_kind(services, job_id, "check")
-    return Response(timeline_png_for(services.pipeline, job), media_type="image/png")
+    return Response(report_timeline_png(job.report), media_type="image/png")

@@ -9,7 +9,6 @@ from starlette.concurrency import run_in_threadpool
 
 from service.http.api.deps import ReaderKey, ServicesDep
 from service.http.api.routes._common import ERROR_RESPONSES, job_of_kind
-from service.http.api.routes.keyframes import done_report
 from service.report.evidence_pack import frame_jpeg
 from service.report.export import evidence_zip, report_pdf
 
@@ -30,7 +29,7 @@ def check_evidence_frame(job_id: str, n: int, position: Literal["start", "middle
                          side: Literal["checked", "unmirrored", "archive"], services: ServicesDep,
                          _key: ReaderKey) -> Response:
     job = job_of_kind(services, job_id, "check")
-    return Response(frame_jpeg(services.pipeline, job.id, done_report(job), n, position, side),
+    return Response(frame_jpeg(services.pipeline, job.id, job.report, n, position, side),
                     media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
 
@@ -39,9 +38,9 @@ def check_evidence_frame(job_id: str, n: int, position: Literal["start", "middle
             summary="The check as a PDF: verdict, frame pairs, timeline, provenance and date origins")
 async def check_report_pdf(request: Request, job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
     job = await run_in_threadpool(job_of_kind, services, job_id, "check")
-    done_report(job)
+    report = job.report
     url = str(request.url_for("web_check", job_id=job.id))
-    data = await run_in_threadpool(report_pdf, services.pipeline, job, url)
+    data = await run_in_threadpool(report_pdf, services.pipeline, job.id, report, url)
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="firstseen-{job.id}.pdf"'})
 
@@ -51,8 +50,8 @@ async def check_report_pdf(request: Request, job_id: str, services: ServicesDep,
             summary="The whole evidence pack as a zip: the PDF, every picture and the report JSON")
 async def check_export_zip(request: Request, job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
     job = await run_in_threadpool(job_of_kind, services, job_id, "check")
-    done_report(job)
+    report = job.report
     url = str(request.url_for("web_check", job_id=job.id))
-    data = await run_in_threadpool(evidence_zip, services.pipeline, job, url)
+    data = await run_in_threadpool(evidence_zip, services.pipeline, job.id, report, url)
     return Response(data, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="firstseen-{job.id}.zip"'})

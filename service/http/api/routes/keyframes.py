@@ -22,7 +22,7 @@ from service.http.services import Services, secret_key
 from service.jobs import Job
 from service.keyframes import NO_PUBLIC_URL, keyframe_jpeg_for, keyframes_for, public_token
 
-__all__ = ["done_report", "public_router", "router"]
+__all__ = ["public_router", "router"]
 
 router = APIRouter(prefix="/checks", tags=["checks"], responses=ERROR_RESPONSES)
 public_router = APIRouter(include_in_schema=False)
@@ -31,15 +31,8 @@ JPEG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}, "description": "A JPEG"}}
 
 
-def done_report(job: Job) -> dict[str, Any]:
-    if job.state != "done":
-        raise NotFound(f"check {job.id} is {job.state}, not done")
-    report: dict[str, Any] = job.result
-    return report
-
-
 def _listing(services: Services, job: Job) -> KeyframesOut:
-    frames = keyframes_for(services.pipeline, job.id, done_report(job), secret_key(services.settings))
+    frames = keyframes_for(services.pipeline, job.id, job.report, secret_key(services.settings))
     public = services.settings.public_url is not None
     return KeyframesOut(public=public, note=None if public else NO_PUBLIC_URL, keyframes=[
         KeyframeOut(n=k.n, start=k.shot.start, end=k.shot.end, time=k.shot.time,
@@ -59,7 +52,7 @@ async def check_keyframes(job_id: str, services: ServicesDep, _key: ReaderKey) -
             summary="The n-th keyframe at full size")
 def check_keyframe(job_id: str, n: int, services: ServicesDep, _key: ReaderKey) -> Response:
     job = job_of_kind(services, job_id, "check")
-    return Response(keyframe_jpeg_for(services.pipeline, job.id, done_report(job), n), media_type="image/jpeg",
+    return Response(keyframe_jpeg_for(services.pipeline, job.id, job.report, n), media_type="image/jpeg",
                     headers={"Cache-Control": "private, max-age=86400"})
 
 
@@ -70,5 +63,5 @@ def public_keyframe(request: Request, job_id: str, n: int, token: str) -> Respon
     if not services.settings.public_url or not hmac.compare_digest(token.encode(), expected.encode()):
         raise NotFound("no such keyframe")
     job = job_of_kind(services, job_id, "check")
-    return Response(keyframe_jpeg_for(services.pipeline, job.id, done_report(job), n), media_type="image/jpeg",
+    return Response(keyframe_jpeg_for(services.pipeline, job.id, job.report, n), media_type="image/jpeg",
                     headers={"Cache-Control": "public, max-age=86400"})

@@ -37,11 +37,11 @@ def _done_check(services: Services, job_id: str) -> Job:
 def _reviews(services: Services, job: Job) -> tuple[ReviewDetails, dict[str, Any] | None, dict[str, Any] | None]:
     details = ReviewStore(services.pipeline.store.engine).get(job.id)
     publisher = Publisher.from_settings(services.settings)
-    return details, claim_review(job.result, details, publisher), media_review(job.result, details, publisher)
+    return details, claim_review(job.report, details, publisher), media_review(job.report, details, publisher)
 
 
 def _unrated(job: Job, what: str) -> NotFound:
-    if job.result["verdict"] == "no_prior_match":
+    if job.report.verdict == "no_prior_match":
         return NotFound(f"no {what} for check {job.id}: the video is not in our archive, which rates no claim")
     return NotFound(f"no {what} for check {job.id} yet: an editor picks a rating first (PUT .../review)")
 

@@ -1,6 +1,6 @@
 """Jobs in worker processes beside the API: the embedded default behind ``firstseen serve``.
 
-A front end over ``service.jobs`` like ``RedisQueue``, minus Redis. ``ProcessQueue``
+A queue behind ``service.jobs.queues.JobQueue`` like ``RedisQueue``, minus Redis. ``ProcessQueue``
 implements the ``JobQueue`` protocol (``enqueue``); each of its ``workers`` slots
 is a thread in the API process that hands job ids, one at a time, to a child
 process of its own, which calls ``run_job`` with its own ``Pipeline``: the code
@@ -68,7 +68,7 @@ def _child_main(settings: Settings, conn: Connection, log_level: int) -> None:
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICE)
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from service.jobs import run_job
+    from service.jobs.runner import run_job
     from service.pipeline import Pipeline
 
     pipeline = Pipeline.from_settings(settings)
@@ -207,7 +207,7 @@ class ProcessQueue:
     def _retry_after_death(self, job_id: str) -> bool:
         """True to hand the job to a new child; after MAX_WORKER_DEATHS attempts it fails instead."""
         from service.archive.store import create_db_engine
-        from service.jobs import JobStore
+        from service.jobs.store import JobStore
 
         engine = create_db_engine(self.settings.resolved_database_url)
         try:

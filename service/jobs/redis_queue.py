@@ -1,7 +1,7 @@
 """Jobs on Redis through Dramatiq: the API enqueues, ``firstseen worker`` processes on any machine run them.
 
-A front end over ``service.jobs`` like ``ProcessQueue`` (service/worker_process.py): the job row in the
-shared database is the truth (state, progress, result); Redis carries only the
+A queue behind ``service.jobs.queues.JobQueue`` like ``ProcessQueue`` (service/jobs/process_queue.py): the job
+row in the shared database is the truth (state, progress, result); Redis carries only the
 job id. ``RedisQueue`` implements the ``JobQueue`` protocol (``enqueue``);
 ``run_worker`` consumes the queue and calls ``run_job`` with a ``Pipeline`` per
 worker thread.
@@ -26,17 +26,21 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import dramatiq
 import redis
 from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 from dramatiq.common import dq_name
 
-from service.jobs import JobQueue, JobStore, run_job
+from service.jobs.runner import run_job
+from service.jobs.store import JobStore
 from service.settings import Settings
 
-__all__ = ["QUEUE_NAME", "RedisQueue", "queue_for", "run_worker"]
+if TYPE_CHECKING:
+    from service.pipeline import Pipeline
+
+__all__ = ["QUEUE_NAME", "RedisQueue", "run_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -90,32 +94,23 @@ class RedisQueue:
         self.broker.close()
 
 
-def queue_for(settings: Settings, workers: int = 1) -> JobQueue:
-    """The queue a front end hands jobs to: Redis when ``redis_url`` is set, else worker processes beside the API."""
-    if settings.redis_url:
-        return RedisQueue(settings)
-    from service.worker_process import ProcessQueue
-
-    return ProcessQueue(settings, workers=workers)
-
-
 class _Runner:
     """The actor's body in a worker process: one pipeline per thread, a lease per running job."""
 
     def __init__(self, settings: Settings, client: redis.Redis, owner: str,
-                 pipeline_factory: Callable[[Settings], Any]) -> None:
+                 pipeline_factory: Callable[[Settings], Pipeline]) -> None:
         self.settings = settings
         self.client = client
         self.owner = owner
         self.factory = pipeline_factory
         self.lease_ms = int(settings.worker_heartbeat_timeout_s * 1000)
         self.running: set[str] = set()
-        self.pipelines: list[Any] = []
+        self.pipelines: list[Pipeline] = []
         self._local = threading.local()
         self._lock = threading.Lock()
 
-    def _pipeline(self) -> Any:
-        pipeline = getattr(self._local, "pipeline", None)
+    def _pipeline(self) -> Pipeline:
+        pipeline: Pipeline | None = getattr(self._local, "pipeline", None)
         if pipeline is None:
             pipeline = self._local.pipeline = self.factory(self.settings)
             with self._lock:
@@ -150,14 +145,14 @@ class _Runner:
             self.client.pexpire(_lease_key(self.settings, job_id), self.lease_ms)
 
 
-def _default_pipeline(settings: Settings) -> Any:
+def _default_pipeline(settings: Settings) -> Pipeline:
     from service.pipeline import Pipeline
 
     return Pipeline.from_settings(settings)
 
 
 def run_worker(settings: Settings, threads: int = 1, stop: threading.Event | None = None,
-               pipeline_factory: Callable[[Settings], Any] = _default_pipeline) -> None:
+               pipeline_factory: Callable[[Settings], Pipeline] = _default_pipeline) -> None:
     """Consume jobs until ``stop`` is set (or SIGTERM/SIGINT when called from the main thread)."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
