@@ -14,7 +14,7 @@ from tests.conftest import Media
 from tests.live_app import serve
 
 
-def _archive_two_uploads_and_check_an_excerpt(cli: Any, media: Media) -> dict[str, Any]:
+def _archive_two_uploads_and_check_an_excerpt(cli: Any, media: Media, *options: str) -> dict[str, Any]:
     """The real pipeline on real clips: the footage archived twice (so it has a history), an excerpt checked."""
     for path, title, published, location in ((media.original, "Convoy ambush", "2018-03-01", "Idlib"),
                                               (media.reencode, "Re-post", "2020-05-01", "Aleppo")):
@@ -22,15 +22,15 @@ def _archive_two_uploads_and_check_an_excerpt(cli: Any, media: Media) -> dict[st
                     "--source-url", "https://example.org/v/1", "--json")
         assert added.exit_code == 0, added.stderr
     checked = cli("check", media.excerpt_240p, "--claimed-date", "2021-03-11", "--claimed-location", "Kyiv",
-                  "--no-remember", "--json")
+                  "--no-remember", "--json", *options)
     assert checked.exit_code == 0, checked.stderr
     printed: dict[str, Any] = checked.json()
     return printed
 
 
 def test_a_report_serialises_identically_through_the_cli_the_jobs_store_and_the_api(
-        cli: Any, home: Path, database_url: str | None, media: Media) -> None:
-    printed = _archive_two_uploads_and_check_an_excerpt(cli, media)
+        cli: Any, home: Path, database_url: str | None, media: Media, tmp_path: Path) -> None:
+    printed = _archive_two_uploads_and_check_an_excerpt(cli, media, "--evidence", str(tmp_path / "evidence"))
     report = Report.from_dict(printed)
     assert report.verdict == "recycled" and len(report.matches) == 2
     assert report.history and "Idlib" in report.history  # its own field, not glued to the explanation
@@ -51,6 +51,7 @@ def test_a_report_serialises_identically_through_the_cli_the_jobs_store_and_the_
             assert answered.status_code == 200, answered.text
             exported = c.get(f"/api/v1/checks/{job.id}/export.zip")
             assert exported.status_code == 200
+            pictures = [c.get(url).content for url in answered.json()["evidence"]]
     shown = answered.json()["report"]
     assert shown == public_report(report)
     # The API's report is the CLI's less the server's own path, and says the source was a file.
@@ -58,6 +59,10 @@ def test_a_report_serialises_identically_through_the_cli_the_jobs_store_and_the_
     assert {k: v for k, v in shown["source"].items() if k not in ("kind", "input")} == {
         k: v for k, v in printed["source"].items() if k not in ("media_path", "input")}
     assert shown["source"]["kind"] == "upload" and shown["source"]["input"] == media.excerpt_240p.name
+    # Evidence pictures are drawn one way: the CLI's files are the API's pictures, byte for byte.
+    written = sorted((tmp_path / "evidence").glob("evidence_*.jpg"), key=lambda p: int(p.stem.split("_")[1]))
+    assert len(pictures) == len(written) == sum(len(m.segments) for m in report.matches) > 0
+    assert [p.read_bytes() for p in written] == pictures
 
 
 def _as_stored_before_history(printed: dict[str, Any]) -> dict[str, Any]:
