@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,6 +15,7 @@ from PIL import Image
 
 from service.decode.container import container_info
 from service.keyframes import REVERSE_SEARCH, detect_shots, search_links
+from service.models import SourceInfo
 from service.report.platform import platform_rows, utc_upload_time
 from tests.conftest import Media, database_for_test
 from tests.live_app import LiveApp, serve
@@ -74,18 +76,20 @@ def test_container_tags_and_length_of_an_upload(tagged_upload: Path) -> None:
 
 
 def test_platform_panel_gives_the_upload_time_in_utc() -> None:
-    source: dict[str, Any] = {"extractor": "Youtube", "timestamp": 1714566896, "upload_date": "20240501",
-                              "uploader": "Desk", "channel": "Desk TV", "webpage_url": "https://www.youtube.com/w",
-                              "duration": 61.5, "description": "line one\nline two", "title": "T"}
+    source = SourceInfo(input="https://www.youtube.com/w", media_path="", sha256="", size_bytes=0,
+                        extractor="Youtube", timestamp=1714566896, upload_date="20240501", uploader="Desk",
+                        channel="Desk TV", webpage_url="https://www.youtube.com/w", duration=61.5,
+                        description="line one\nline two", title="T")
     rows = {r.label: r for r in platform_rows(source)}
-    assert rows["Uploaded (UTC)"].text == "2024-05-01 12:34:56 UTC" and rows["Page"].link == source["webpage_url"]
+    assert rows["Uploaded (UTC)"].text == "2024-05-01 12:34:56 UTC" and rows["Page"].link == source.webpage_url
     assert rows["Channel"].text == "Desk TV" and rows["Uploader"].text == "Desk"
     assert rows["Duration"].text == "1:01.5 (61.5 s)"
     # Any other page only claims a time, and a javascript: address is never a link.
-    page = {r.label: r for r in platform_rows({**source, "extractor": "Generic", "webpage_url": "javascript:x"})}
+    page = {r.label: r for r in platform_rows(replace(source, extractor="Generic", webpage_url="javascript:x"))}
     assert "Uploaded (UTC)" not in page and "Page" not in page
     assert page["Upload time the page claims (UTC, not verified)"].text == "2024-05-01 12:34:56 UTC"
-    assert utc_upload_time({"upload_date": "20240501"}) == "2024-05-01 (the day only; the site gives no time)"
+    day_only = replace(source, timestamp=None)
+    assert utc_upload_time(day_only) == "2024-05-01 (the day only; the site gives no time)"
 
 
 # -- through the API and the web form -----------------------------------------------

@@ -152,7 +152,7 @@ def report_pdf(pipeline: Pipeline, job_id: str, report: Report, url: str | None 
     source = shown["source"]
     pdf.row("Source", f"{source['input']} ({source['kind']})")
     pdf.row("sha256", source["sha256"])
-    for row in platform_rows(report.source.to_dict()):
+    for row in platform_rows(report.source):
         pdf.row(row.label, row.text)
     claims = report.claims
     said = ", ".join(f"{k} {v}" for k, v in (("date", claims.date), ("place", claims.location),

@@ -14,6 +14,7 @@ from typing import Any
 
 from service.dates import fetched_date_origin
 from service.markup import http_link
+from service.models import SourceInfo
 
 __all__ = ["PanelRow", "platform_rows", "utc_upload_time"]
 
@@ -34,15 +35,15 @@ class PanelRow:
     link: str | None = None
 
 
-def utc_upload_time(source: dict[str, Any]) -> str | None:
+def utc_upload_time(source: SourceInfo) -> str | None:
     """The upload time as the platform gives it, in UTC: to the second from a timestamp, else the day."""
-    if source.get("timestamp") is not None:
+    if source.timestamp is not None:
         try:
-            moment = dt.datetime.fromtimestamp(float(source["timestamp"]), dt.UTC)
+            moment = dt.datetime.fromtimestamp(float(source.timestamp), dt.UTC)
         except (OverflowError, OSError, ValueError):
             return None
         return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-    day = str(source.get("upload_date") or "")
+    day = str(source.upload_date or "")
     if len(day) == 8 and day.isdigit():
         return f"{day[:4]}-{day[4:6]}-{day[6:]} (the day only; the site gives no time)"
     return None
@@ -56,9 +57,9 @@ def _duration(seconds: Any) -> str | None:
     return (f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}") + f" ({float(seconds):.1f} s)"
 
 
-def platform_rows(source: dict[str, Any]) -> list[PanelRow]:
+def platform_rows(source: SourceInfo) -> list[PanelRow]:
     """The panel's rows for a report's ``source``, most telling first; rows with nothing to say are left out."""
-    is_link = bool(source.get("extractor"))
+    is_link = bool(source.extractor)
     rows: list[PanelRow] = []
 
     def add(label: str, text: Any, link: str | None = None) -> None:
@@ -67,22 +68,22 @@ def platform_rows(source: dict[str, Any]) -> list[PanelRow]:
 
     if is_link:
         # A known platform's own upload time, or only what the page says (service/dates.py): labelled apart.
-        platform_says = fetched_date_origin(source.get("extractor"), source.get("webpage_url")) == "platform"
+        platform_says = fetched_date_origin(source.extractor, source.webpage_url) == "platform"
         add("Uploaded (UTC)" if platform_says else "Upload time the page claims (UTC, not verified)",
             utc_upload_time(source))
-        add("Uploader", source.get("uploader"))
-        if source.get("channel") and source.get("channel") != source.get("uploader"):
-            add("Channel", source.get("channel"))
-        add("Platform", source.get("extractor"))
-        page = http_link(source.get("webpage_url"))
+        add("Uploader", source.uploader)
+        if source.channel and source.channel != source.uploader:
+            add("Channel", source.channel)
+        add("Platform", source.extractor)
+        page = http_link(source.webpage_url)
         add("Page", page, page)
-        add("Video id", source.get("video_id"))
+        add("Video id", source.video_id)
     else:
-        add("Uploaded file", source.get("title"))
-    add("Duration", _duration(source.get("duration")))
+        add("Uploaded file", source.title)
+    add("Duration", _duration(source.duration))
     if is_link:
-        add("Title", source.get("title"))
-        add("Description", source.get("description"))
-    for key, value in (source.get("container") or {}).items():
+        add("Title", source.title)
+        add("Description", source.description)
+    for key, value in (source.container or {}).items():
         add(CONTAINER_LABELS.get(key, key), value)
     return rows

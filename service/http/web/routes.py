@@ -307,7 +307,7 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
         "checked_at": report.checked_at,
         "searched": report.searched,
         "timeline_url": request.url_for("web_timeline", job_id=job.id).path if report.matches else None,
-        "platform_rows": platform_rows(report.source.to_dict()),  # service/report/platform.py
+        "platform_rows": platform_rows(report.source),  # service/report/platform.py
         "keyframes_url": request.url_for("web_keyframes", job_id=job.id).path,
         "pack": pack_view(request, job),  # service/http/web/evidence.py
         "export_pdf_url": request.url_for("web_export_pdf", job_id=job.id).path,
