@@ -62,6 +62,9 @@ FG_MIN_FRAMES = 4
 # head at 3–9, pedestrians at 11–15.
 FG_MIN_STD = 3.0
 FG_PREFIX = "fg_"
+# Frames whose view thumbnails are made together (whole blocks, at least one): batching amortises the
+# resize calls over many frames; 240 frames of ~30 views are ~30 MB of thumbnails.
+THUMB_CHUNK_FRAMES = 240
 # A new shot starts where the mean absolute change of 16×16 thumbnails between two samples (0.5 s
 # apart) passes this (luma levels): a fixed camera changes it by 1–6 (a waved pamphlet filling the
 # picture by up to 26), a cut between two recordings by 30–60; a fast pan passes it too and gets no
@@ -165,15 +168,15 @@ def _hashable(win: Window, full_area: int) -> bool:
 def _informative(frames: npt.NDArray[np.uint8], windows: list[Window]) -> npt.NDArray[np.bool_]:
     """(frame, window): the window's luma std is at least BLANK_STD, as ``float(view.std())`` decides it.
 
-    Sums and sums of squares over each window from integral images, exactly (integers); numpy's own
+    Sums and sums of squares over each window from integral images, exactly (integers under 2**53
+    held in float64); numpy's own
     std is asked only where the exact variance is so close to BLANK_STD² that rounding could decide.
     """
     m = len(frames)
-    wide = frames.astype(np.int64)
-    total = np.zeros((m, frames.shape[1] + 1, frames.shape[2] + 1), dtype=np.int64)
-    squares = np.zeros_like(total)
-    total[:, 1:, 1:] = wide.cumsum(axis=1).cumsum(axis=2)
-    squares[:, 1:, 1:] = (wide * wide).cumsum(axis=1).cumsum(axis=2)
+    total = np.empty((m, frames.shape[1] + 1, frames.shape[2] + 1), dtype=np.float64)
+    squares = np.empty_like(total)
+    for i, frame in enumerate(frames):
+        total[i], squares[i] = cv2.integral2(frame, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
     out = np.zeros((m, len(windows)), dtype=bool)
     limit = BLANK_STD * BLANK_STD
     for k, w in enumerate(windows):
@@ -283,11 +286,23 @@ def fingerprint_video(
     n_coef = 0
     backgrounds: npt.NDArray[np.float32] | None = None
     query_coefficients: npt.NDArray[np.float32] | None = None
-    # One block at a time, so the thumbnails of a long video never sit in memory together.
+    # Thumbnails a chunk of whole blocks at a time (batched across frames, a long video's never all in
+    # memory together); backgrounds one block at a time.
+    chunk_start, chunk_stop = 0, 0
+    chunk_thumbs: npt.NDArray[np.float32] | None = None
+    chunk_present: npt.NDArray[np.bool_] | None = None
     for b, (start, stop) in enumerate(blocks):
-        thumbs, present = view_thumbnails(video.frames[start:stop], regions, hasher)
-        if progress is not None:
-            progress(stop / n)
+        if chunk_thumbs is None or chunk_present is None or stop > chunk_stop:
+            chunk_start, chunk_stop = start, stop
+            for _, later in blocks[b + 1 :]:
+                if later - chunk_start > THUMB_CHUNK_FRAMES:
+                    break
+                chunk_stop = later
+            chunk_thumbs, chunk_present = view_thumbnails(video.frames[chunk_start:chunk_stop], regions, hasher)
+            if progress is not None:
+                progress(chunk_stop / n)
+        thumbs = chunk_thumbs[start - chunk_start : stop - chunk_start]
+        present = chunk_present[start - chunk_start : stop - chunk_start]
         if not present[:, column["full"]].any():
             continue  # every picture of the block is blank
         at_frame, at_view = np.nonzero(present)
