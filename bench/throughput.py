@@ -19,12 +19,18 @@ clip's first second (``ffmpeg -t 1 -c copy``), timed beside it. What is left,
 scaled to 59 s, is the fingerprinting of the rest of the minute as the CLI
 runs it (decode, regions, views, storing the hashes).
 
+``--stages CLIP`` (360p, 720p or 1080p) times where ``Pipeline.archive_add``
+spends its time on that clip instead, stage by stage, by wrapping the functions
+each stage calls (so it runs on older trees too: ``PYTHONPATH=<tree>``), and
+prints one JSON line; ``--runs`` runs, the median of each stage.
+
 Prints one JSON line and writes ``docs/results/throughput.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import json
 import os
@@ -149,6 +155,93 @@ def measure_outside(runs: int, path: Path) -> dict[str, Any]:
     }
 
 
+# Stage name -> (owner, attribute) of what the stage calls; any a tree lacks is left out.
+STAGE_CALLS: dict[str, list[tuple[str, str]]] = {
+    "read file (sha256, copy)": [("service.pipeline:Pipeline", "fetch")],
+    "decode (sample frames)": [("service.pipeline", "sample_frames")],
+    "region and inset detection": [("service.fingerprint.views", "find_regions")],
+    "view thumbnails (crop, blank check, 32x32 resize)": [
+        ("service.fingerprint.views", "view_thumbnails"), ("service.fingerprint.phash:PHasher", "thumbnails")],
+    "DCT and hash bits": [("service.fingerprint.phash:PHasher", "coefficients"),
+                          ("service.fingerprint.phash:PHasher", "hash_coefficients"),
+                          ("service.fingerprint.phash:PHasher", "hash_thumbnails")],
+    "match against the archive": [("service.pipeline:Pipeline", "match")],
+    "storage (SQLite)": [("service.pipeline:Pipeline", "_store_new")],
+}
+FINGERPRINT_INNER = ("region and inset detection", "view thumbnails (crop, blank check, 32x32 resize)",
+                     "DCT and hash bits")
+
+
+def _resolve(owner: str) -> Any:
+    module, _, cls = owner.partition(":")
+    obj = importlib.import_module(module)
+    return getattr(obj, cls) if cls else obj
+
+
+def measure_stages(name: str, runs: int) -> dict[str, Any]:
+    """Seconds (wall clock) of each stage of ``Pipeline.archive_add`` on one clip, into a fresh archive."""
+    import service.pipeline
+    from service.models import ArchiveMetadata
+    from service.pipeline import Pipeline
+    from service.settings import Settings
+
+    path = make_clip(name, RESOLUTIONS[name])
+    spent: dict[str, float] = {}  # wall clock
+    cpu: dict[str, float] = {}  # CPU of every thread of the process: steadier on a shared machine
+    active: list[str] = []  # only the outermost wrapped call counts (one stage's function may call another's)
+
+    def wrap(stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if active:
+                return fn(*args, **kwargs)
+            active.append(stage)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - start
+                cpu[stage] = cpu.get(stage, 0.0) + time.process_time() - start_cpu
+                active.pop()
+        return timed
+
+    for stage, calls in STAGE_CALLS.items():
+        for owner, attr in calls:
+            target = _resolve(owner)
+            if hasattr(target, attr):
+                setattr(target, attr, wrap(stage, getattr(target, attr)))
+    fingerprint_video = service.pipeline.fingerprint_video
+    whole: list[tuple[float, float]] = []
+
+    def fingerprint_timed(*args: Any, **kwargs: Any) -> Any:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        try:
+            return fingerprint_video(*args, **kwargs)
+        finally:
+            whole.append((time.perf_counter() - start, time.process_time() - start_cpu))
+
+    service.pipeline.fingerprint_video = fingerprint_timed  # type: ignore[assignment]
+    per_run: list[dict[str, tuple[float, float]]] = []
+    rest = "rest of fingerprinting (crops, foreground, background)"
+    for _ in range(runs):
+        spent.clear()
+        cpu.clear()
+        whole.clear()
+        with (tempfile.TemporaryDirectory(prefix="firstseen-stages-") as home,
+              Pipeline.from_settings(Settings(home=Path(home))) as pipeline):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            pipeline.archive_add(str(path), ArchiveMetadata(title="throughput"))
+            total = (time.perf_counter() - start, time.process_time() - start_cpu)
+        row = {stage: (spent[stage], cpu[stage]) for stage in spent}
+        row[rest] = (sum(w for w, _ in whole) - sum(spent.get(s, 0.0) for s in FINGERPRINT_INNER),
+                     sum(c for _, c in whole) - sum(cpu.get(s, 0.0) for s in FINGERPRINT_INNER))
+        row["total archive_add"] = total
+        per_run.append(row)
+    stages = {k: {"wall_s": round(statistics.median(r[k][0] for r in per_run), 3),
+                  "cpu_s": round(statistics.median(r[k][1] for r in per_run), 3)} for k in per_run[0]}
+    return {"command": f"python -m bench.throughput --stages {name} --runs {runs}", "clip": path.name,
+            "load_average": round(os.getloadavg()[0], 1), "stages": stages}
+
+
 def _timed(fn: Callable[[], int]) -> tuple[float, int]:
     start = time.perf_counter()
     n = fn()
@@ -195,8 +288,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", choices=sorted(RESOLUTIONS), action="append", help="just these resolutions")
     parser.add_argument("--outside", action="store_true",
                         help="also time `firstseen archive add` (process start subtracted) against vPDQ in a process")
+    parser.add_argument("--stages", choices=sorted(RESOLUTIONS),
+                        help="time each stage of archive add on this clip instead (prints JSON, writes nothing)")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULT.relative_to(ROOT)}")
     args = parser.parse_args(argv)
+    if args.stages:
+        print(json.dumps(measure_stages(args.stages, max(1, args.runs))))
+        return
     chosen = {k: v for k, v in RESOLUTIONS.items() if not args.only or k in args.only}
     result = measure(max(1, args.runs), chosen, args.outside)
     if not args.no_write:

@@ -205,10 +205,8 @@ def sample_frames(
             before = packet.pts is not None and ((packet.pts - start_pts) * num) / den < next_t - slack
             codec.skip_frame = "NONREF" if before else "DEFAULT"
             for frame in packet.decode():
-                if frame.pts is None:
-                    t = last_t + (1.0 / fps if fps else step)
-                else:
-                    t = ((frame.pts - start_pts) * num) / den
+                pts = frame.pts
+                t = last_t + (1.0 / fps if fps else step) if pts is None else ((pts - start_pts) * num) / den
                 last_t = max(last_t, t)
                 if t > limits.max_duration_s:
                     raise TooLarge(

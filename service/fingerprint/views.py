@@ -30,6 +30,7 @@ are stored, not indexed: matching uses them to verify a candidate alignment
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 
 import cv2
@@ -185,8 +186,8 @@ def _informative(frames: npt.NDArray[np.uint8], windows: list[Window]) -> npt.ND
         q = squares[:, w.y1, w.x1] - squares[:, w.y0, w.x1] - squares[:, w.y1, w.x0] + squares[:, w.y0, w.x0]
         variance = (n * q - s * s) / float(n * n)
         out[:, k] = variance >= limit
-        for i in np.flatnonzero(np.abs(variance - limit) <= 1e-6 * limit):
-            out[i, k] = not float(w.cut(frames[i]).std()) < BLANK_STD
+        for near in np.flatnonzero(np.abs(variance - limit) <= 1e-6 * limit):
+            out[near, k] = not float(w.cut(frames[near]).std()) < BLANK_STD
     return out
 
 
@@ -316,18 +317,27 @@ def fingerprint_video(
         full_coef = np.zeros((stop - start, n_views, n_coef), dtype=np.float32)
         full_coef[at_frame, at_view] = coefficients
         query_coefficients[start:stop] = full_coef[:, query_cols]
+        # Views hashed in the same frames share one median, one residual and one hash call (the same
+        # arithmetic per view as one at a time: the median and std are per pixel and per row).
+        groups: dict[bytes, list[int]] = defaultdict(list)
         for view in range(n_views):
-            frames = np.flatnonzero(present[:, view])
-            if len(frames) < FG_MIN_FRAMES:
-                continue
-            stack = thumbs[frames, view]
+            if int(present[:, view].sum()) >= FG_MIN_FRAMES:
+                groups[present[:, view].tobytes()].append(view)
+        for views in groups.values():
+            frames = np.flatnonzero(present[:, views[0]])
+            stack = thumbs[frames][:, views]  # (frames, views, side, side)
             background = np.median(stack, axis=0)
             residual = stack - background
-            moving = residual.reshape(len(frames), -1).std(axis=1) >= FG_MIN_STD
-            if moving.any():
-                hashes[start + frames[moving], n_views + view] = hasher.hash_thumbnails(residual[moving])
-            if view in archive_cols:
-                backgrounds[b, archive_cols.index(view)] = hasher.coefficients(background[None])[0]
+            moving = residual.reshape(len(frames), len(views), -1).std(axis=2) >= FG_MIN_STD
+            at_f, at_v = np.nonzero(moving)
+            if len(at_f):
+                fg = hasher.hash_thumbnails(residual[at_f, at_v])
+                hashes[start + frames[at_f], n_views + np.asarray(views)[at_v]] = fg
+            kept = [j for j, view in enumerate(views) if view in archive_cols]
+            if kept:
+                coef = hasher.coefficients(background[kept])
+                for j, row in zip(kept, coef, strict=True):
+                    backgrounds[b, archive_cols.index(views[j])] = row
     fingerprint = VideoFingerprint(
         hasher=hasher.name,
         views=FINGERPRINT_VIEWS,
