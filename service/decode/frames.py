@@ -42,6 +42,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.video.reformatter
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
@@ -189,20 +190,23 @@ def sample_frames(
         last_t = 0.0
         fps = float(stream.average_rate) if stream.average_rate else 0.0
         time_base = stream.time_base or Fraction(1, 1000)
+        # Seconds of a timestamp as ((pts - start) * num) / den: Python's int division rounds correctly,
+        # so this is float(Fraction(...)) bit for bit, without a Fraction per packet.
+        num, den = time_base.numerator, time_base.denominator
         start_pts = stream.start_time or 0
+        # One scaler for every kept frame (a frame's own ``reformat`` sets up swscale again each time).
+        scaler = av.video.reformatter.VideoReformatter()
         # A frame this far before the next sample time is never kept (slack for odd timestamps).
         slack = min(step / 2, 3.0 / fps) if fps else step / 2
         for packet in container.demux(stream):
             if time.monotonic() - started > limits.max_decode_s:
                 raise TooLarge(f"{path.name} took over {limits.max_decode_s:g} s to decode, the limit")
             # before the next sample time: the decoder may drop it unless other frames refer to it
-            before = packet.pts is not None and float((packet.pts - start_pts) * time_base) < next_t - slack
+            before = packet.pts is not None and ((packet.pts - start_pts) * num) / den < next_t - slack
             codec.skip_frame = "NONREF" if before else "DEFAULT"
             for frame in packet.decode():
-                if frame.pts is None:
-                    t = last_t + (1.0 / fps if fps else step)
-                else:
-                    t = float((frame.pts - start_pts) * time_base)
+                pts = frame.pts
+                t = last_t + (1.0 / fps if fps else step) if pts is None else ((pts - start_pts) * num) / den
                 last_t = max(last_t, t)
                 if t > limits.max_duration_s:
                     raise TooLarge(
@@ -219,7 +223,7 @@ def sample_frames(
                     if frames and frames[0].shape != (out_h, out_w):
                         # Resolution changed mid-stream: keep the first geometry.
                         out_h, out_w = frames[0].shape
-                gray = frame.reformat(width=out_w, height=out_h, format="gray").to_ndarray()
+                gray = scaler.reformat(frame, width=out_w, height=out_h, format="gray").to_ndarray()
                 times.append(t)
                 frames.append(np.ascontiguousarray(gray[:out_h, :out_w]))
                 if len(frames) > limits.max_frames:

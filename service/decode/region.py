@@ -166,12 +166,12 @@ def _detail_energy(sub: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return np.asarray(lap, dtype=np.float32)
 
 
-def _content(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
+def _content(frames: npt.NDArray[np.float32], full: Rect, lap: npt.NDArray[np.float32]) -> Rect | None:
+    """``lap``: ``_detail_energy`` of the frames' ``full`` part."""
     if len(frames) < 3:
         return None
     sub = frames[:, full.y0 : full.y1, full.x0 : full.x1]
     activity = np.abs(np.diff(sub, axis=0)).mean(axis=0)
-    lap = _detail_energy(sub)
     activity = activity[1:-1, 1:-1]
     a_ref = np.percentile(activity, 90)
     s_ref = np.percentile(lap, 90)
@@ -187,9 +187,9 @@ def _content(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
     return _inner_box(full, r, c)
 
 
-def _detail(frames: npt.NDArray[np.float32], full: Rect) -> Rect | None:
-    """The box of rows and columns with sharp detail, moving or not (blurred fills have none)."""
-    lap = _detail_energy(frames[:, full.y0 : full.y1, full.x0 : full.x1])
+def _detail(lap: npt.NDArray[np.float32], full: Rect) -> Rect | None:
+    """The box of rows and columns with sharp detail, moving or not (blurred fills have none);
+    ``lap``: ``_detail_energy`` of the frames' ``full`` part."""
     rows = lap.mean(axis=1)
     if rows.max() < 1.0:
         return None
@@ -504,9 +504,10 @@ def find_regions(frames: npt.NDArray[np.uint8]) -> Regions:
     sample = _subsample(frames)
     full = _bars(sample)
     as_float = sample.astype(np.float32)
-    content = _content(as_float, full)
+    lap = _detail_energy(as_float[:, full.y0 : full.y1, full.x0 : full.x1])  # computed once, used twice
+    content = _content(as_float, full, lap)
     insets = tuple(r for r in _insets(as_float, frames, full) if content is None or r.iou(content) < 0.9)
-    detail = _detail(as_float, full)
+    detail = _detail(lap, full)
     if detail is not None and content is not None and detail.iou(content) >= 0.9:
         detail = None
     return Regions(full=full, content=content, insets=insets, detail=detail)

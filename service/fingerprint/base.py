@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from service.errors import BadInput
 
-__all__ = ["FrameHash", "Hasher", "available_hashers", "get_hasher", "register", "hamming"]
+__all__ = ["FrameHash", "Hasher", "Turn", "Window", "WindowHasher", "available_hashers", "get_hasher", "hamming",
+           "register"]
 
 
 class Hasher(Protocol):
@@ -43,6 +44,42 @@ class Hasher(Protocol):
 
     def hash_images(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.uint64]:
         """One hash per greyscale image (any size)."""
+        ...
+
+
+Turn = Literal["", "mirror", "rot90", "rot270"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A part of a frame, ``frame[y0:y1, x0:x1]``, and how it is turned before it is hashed:
+    mirrored left-right (``[:, ::-1]``) or rotated a quarter turn (``np.rot90`` by 1 or -1)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    turn: Turn = ""
+
+    def cut(self, frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """The window of one frame, as the reference path hashes it."""
+        img = frame[self.y0 : self.y1, self.x0 : self.x1]
+        if self.turn == "mirror":
+            return img[:, ::-1]
+        if self.turn == "rot90":
+            return np.rot90(img, 1)
+        if self.turn == "rot270":
+            return np.rot90(img, -1)
+        return img
+
+
+@runtime_checkable
+class WindowHasher(Protocol):
+    """A hasher that can make the thumbnails of many windows of many frames at once, sharing work
+    between them; exactly ``thumbnails`` of each ``Window.cut`` of each frame."""
+
+    def window_thumbnails(self, frames: npt.NDArray[np.uint8], windows: Sequence[Window]) -> npt.NDArray[np.float32]:
+        """Shape (frames, windows, side, side)."""
         ...
 
 

