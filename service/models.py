@@ -26,9 +26,13 @@ __all__ = [
     "Backgrounds",
     "Claims",
     "LINK_FIELDS",
+    "MEDIA",
     "Match",
+    "MatchEvidence",
+    "Medium",
     "Report",
     "Segment",
+    "SignalMatch",
     "SourceInfo",
     "Verdict",
     "VideoFingerprint",
@@ -192,7 +196,7 @@ class Segment:
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-EvidenceBasis = Literal["identical_file", "moving_content", "appearance", "static_scene"]
+EvidenceBasis = Literal["identical_file", "moving_content", "appearance", "static_scene", "sound"]
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,8 @@ class MatchEvidence:
     matches frame by frame), ``appearance`` (the picture matches at these
     moments better than at any other moment of the archived video) or
     ``static_scene`` (nothing moves in either video: the same place, but the
-    moment cannot be told apart).
+    moment cannot be told apart) or ``sound`` (the soundtrack matches over time:
+    an audio signal; its frames are the audio fingerprint's).
     """
 
     basis: EvidenceBasis
@@ -223,8 +228,52 @@ class MatchEvidence:
         return {**asdict(self), "query_share": round(self.query_share, 3), "weak": self.weak}
 
 
+# What a signal shows of the footage (service.signals): the verdict words each medium in its own sentence.
+Medium = Literal["video", "audio"]
+MEDIA: tuple[Medium, ...] = ("video", "audio")
+
+
+@dataclass(frozen=True)
+class SignalMatch:
+    """What one signal type (``service.signals``) found for one archive item: the query's seconds that
+    show it, and how well.
+
+    ``evidence`` says what the match rests on (``MatchEvidence.basis``); ``transform`` which variant of
+    the query matched ("full", "mirror" ... for video; "" where a signal has none), ``flipped`` whether
+    that variant is a mirror image.
+    """
+
+    signal: str
+    medium: Medium
+    segments: tuple[Segment, ...]
+    score: float  # 0..1
+    coverage: float  # share of the query's informative duration the segments explain
+    evidence: MatchEvidence
+    transform: str = ""
+    flipped: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signal": self.signal,
+            "medium": self.medium,
+            "score": round(self.score, 3),
+            "coverage": round(self.coverage, 3),
+            "transform": self.transform,
+            "flipped": self.flipped,
+            "segments": [s.to_dict() for s in self.segments],
+            "evidence": self.evidence.to_dict(),
+        }
+
+
 @dataclass(frozen=True)
 class Match:
+    """An archive item the query shows.
+
+    ``score`` … ``evidence`` are those of the first signal in the registry's order that matched (the
+    video's, where it matched); ``signals`` holds every signal's own match, and ``differs`` the media
+    both sides have whose signal was compared and did *not* match (the same picture with other sound).
+    """
+
     item: ArchiveItem
     score: float  # 0..1, confidence from frame agreement
     coverage: float  # share of the query's informative duration that is matched
@@ -232,6 +281,14 @@ class Match:
     transform: str  # which query view matched best: "full", "mirror", "rot90", "region"...
     segments: tuple[Segment, ...]
     evidence: MatchEvidence | None = None  # None: not matched directly, a relative of a match's footage
+    signals: tuple[SignalMatch, ...] = ()
+    differs: tuple[Medium, ...] = ()
+
+    @property
+    def media(self) -> tuple[Medium, ...]:
+        """The media that match, in ``MEDIA`` order."""
+        found = {s.medium for s in self.signals}
+        return tuple(m for m in MEDIA if m in found)
 
     def to_dict(self) -> dict[str, Any]:
         it = self.item
@@ -253,6 +310,8 @@ class Match:
             "transform": self.transform,
             "segments": [s.to_dict() for s in self.segments],
             "evidence": self.evidence.to_dict() if self.evidence else None,
+            "signals": [s.to_dict() for s in self.signals],
+            "differs": list(self.differs),
         }
 
 
