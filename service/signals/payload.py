@@ -54,7 +54,7 @@ def unpack(blob: bytes) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
     if start > len(blob):
         raise BadInput("signal record header runs past its end")
     try:
-        header = json.loads(blob[len(MAGIC) + 4 : start])
+        header = json.loads(bytes(blob[len(MAGIC) + 4 : start]))
         meta = header["meta"]
         arrays: dict[str, npt.NDArray[Any]] = {}
         for name, dtype, shape, offset in header["arrays"]:
