@@ -108,7 +108,7 @@ def test_a_signal_type_registered_in_one_line_is_stored_indexed_matched_exported
                                                                                       "video-phash"]
         same = p.check(str(media.original), remember=False)
         assert same.matches[0].media == ("video", "audio") and same.matches[0].differs == ()
-        assert "Audio matches “Square” at 0.0–4.0 s (archive 0.0–4.0 s)." in same.explanation
+        assert "; audio matches “Square” at 0.0–4.0 s (archive 0.0–4.0 s)." in same.explanation
         other = p.check(str(media.reencode), remember=False)
         assert other.matches[0].media == ("video",) and other.matches[0].differs == ("audio",)
         assert [s.signal for s in other.matches[0].signals] == ["video-phash"]
