@@ -225,7 +225,7 @@ class SegmentOut(BaseModel):
 
 
 class MatchEvidenceOut(BaseModel):
-    basis: Literal["identical_file", "moving_content", "appearance", "static_scene"]
+    basis: Literal["identical_file", "moving_content", "appearance", "static_scene", "sound"]
     frames_matched: int
     frames_compared: int
     foreground_matched: int
