@@ -22,6 +22,7 @@ demo:
 lint:
 	$(BIN)/ruff check service tests bench scripts
 	$(BIN)/mypy --strict service
+	$(BIN)/lint-imports
 
 test:
 	scripts/system-deps.sh test

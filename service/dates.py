@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from service.errors import BadInput
+
+if TYPE_CHECKING:
+    from service.models import ArchiveItem, SourceInfo
 
 __all__ = [
     "DATE_ORIGINS",
@@ -38,6 +42,12 @@ __all__ = [
     "fetched_date_origin",
     "origin_words",
     "parse_claimed_date",
+    "curated_first",
+    "date_trusted",
+    "humanize_days",
+    "item_date",
+    "sort_by_date",
+    "source_date",
     "parse_date",
 ]
 
@@ -164,3 +174,61 @@ def origin_words(origin: str | None, platform: str | None = None) -> str:
     if origin == "source":
         return "listed by a crawl source an editor registered"
     return "claimed by a web page, not verified"
+
+
+# --- dates of uploads and archive items ------------------------------------------
+_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+
+
+def _count(n: int, unit: str) -> str:
+    word = _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+    return f"{word} {unit}{'' if n == 1 else 's'}"
+
+
+def humanize_days(days: int) -> str:
+    if days < 60:
+        return _count(days, "day")
+    if days < 730:
+        return _count(round(days / 30.44), "month")
+    return _count(round(days / 365.25), "year")
+
+
+def source_date(source: SourceInfo) -> KnownDate | None:
+    if source.timestamp is not None:
+        return KnownDate.from_timestamp(source.timestamp)
+    if source.upload_date:
+        try:
+            return KnownDate.from_upload_date(source.upload_date)
+        except ValueError:
+            return None
+    return None
+
+
+def item_date(item: ArchiveItem) -> KnownDate | None:
+    if not item.published:
+        return None
+    try:
+        return parse_date(item.published)
+    except BadInput:
+        return None
+
+
+def date_trusted(item: ArchiveItem) -> bool:
+    """The item has a date the archive can stand behind (an editor's, a platform's, a crawl source's)."""
+    return item.date_origin in TRUSTED_DATE_ORIGINS and item_date(item) is not None
+
+
+def curated_first(item: ArchiveItem) -> int:
+    """0 for a curated item, 1 for an observed one: on the same day the editors' copy comes first."""
+    return 0 if item.kind == "curated" else 1
+
+
+def sort_by_date(items: Sequence[ArchiveItem]) -> list[ArchiveItem]:
+    """Dated uploads oldest first (a curated one first on the same day), then undated ones by when we saw them."""
+    def key(item: ArchiveItem) -> tuple[int, str, int, str]:
+        d = item_date(item)
+        if d is None:
+            return (1, "", curated_first(item), item.added_at)
+        return (0, d.earliest.isoformat(), curated_first(item), item.added_at)
+
+    return sorted(items, key=key)

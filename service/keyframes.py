@@ -24,12 +24,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from service.errors import DecodeError, NotFound
 from service.markup import http_link
+from service.models import Report
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.pipeline import Pipeline
 
 __all__ = ["MAX_KEYFRAMES", "NO_PUBLIC_URL", "REVERSE_SEARCH", "Keyframe", "Shot", "checked_media", "detect_shots",
            "draw_ahead", "keyframe_jpeg", "keyframe_jpeg_for", "keyframes_for", "public_address", "public_token",
@@ -154,13 +158,15 @@ def _folder(settings: Settings, job_id: str) -> Path:
     return settings.home / "keyframes" / job_id
 
 
-def checked_media(pipeline: Any, job_id: str, report: dict[str, Any]) -> Path:
-    media = Path(report["source"]["media_path"])
-    if not media.is_file() and report.get("remembered_id"):  # the upload was dropped: the archived copy
-        kept = pipeline.store.media_path(report["remembered_id"])
+def checked_media(pipeline: Pipeline, job_id: str | None, report: Report) -> Path:
+    """The checked video's file: the upload or download, else the archive's copy of a remembered one."""
+    media = Path(report.source.media_path)
+    if not media.is_file() and report.remembered_id:  # the upload was dropped: the archived copy
+        kept = pipeline.store.media_path(report.remembered_id)
         media = Path(kept) if kept else media
     if not media.is_file():
-        raise NotFound(f"the checked video of {job_id} is no longer kept, and its keyframes were not drawn")
+        raise NotFound(f"the checked video of {job_id or 'the report'} is no longer kept, and its pictures "
+                       "were not drawn")
     return media
 
 
@@ -171,7 +177,7 @@ def _write(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def shots_for(pipeline: Any, job_id: str, report: dict[str, Any]) -> list[Shot]:
+def shots_for(pipeline: Pipeline, job_id: str, report: Report) -> list[Shot]:
     """The shots of a finished check's video (detected once, then read from the cache)."""
     cached = _folder(pipeline.settings, job_id) / "shots.json"
     if cached.is_file():
@@ -181,7 +187,7 @@ def shots_for(pipeline: Any, job_id: str, report: dict[str, Any]) -> list[Shot]:
     return shots
 
 
-def keyframe_jpeg_for(pipeline: Any, job_id: str, report: dict[str, Any], n: int) -> bytes:
+def keyframe_jpeg_for(pipeline: Pipeline, job_id: str, report: Report, n: int) -> bytes:
     """Keyframe ``n`` of a finished check as a full-size JPEG (drawn once, then read from the cache)."""
     cached = _folder(pipeline.settings, job_id) / f"{n}.jpg"
     if cached.is_file():
@@ -208,7 +214,7 @@ def public_address(public_base: str, secret: str, job_id: str, n: int) -> str:
     return f"{public_base}/public/keyframes/{job_id}/{n}-{public_token(secret, job_id, n)}.jpg"
 
 
-def keyframes_for(pipeline: Any, job_id: str, report: dict[str, Any], secret: str) -> list[Keyframe]:
+def keyframes_for(pipeline: Pipeline, job_id: str, report: Report, secret: str) -> list[Keyframe]:
     """Every keyframe of a finished check, with search links when the server has a public address."""
     base: str | None = pipeline.settings.public_url
     frames = []
@@ -218,7 +224,7 @@ def keyframes_for(pipeline: Any, job_id: str, report: dict[str, Any], secret: st
     return frames
 
 
-def draw_ahead(pipeline: Any, job_id: str, report: dict[str, Any]) -> None:
+def draw_ahead(pipeline: Pipeline, job_id: str, report: Report) -> None:
     """Every keyframe of a check whose video is about to be deleted (its report keeps them)."""
     try:
         for n in range(len(shots_for(pipeline, job_id, report))):

@@ -4,13 +4,16 @@
                                    └► Match(Segment…) ─► Report
 
 Frozen dataclasses; pydantic lives only at the API edge. ``to_dict`` gives the
-JSON shape shared by ``firstseen check --json`` and the HTTP API.
+JSON shape shared by ``firstseen check --json``, the jobs table and the HTTP API;
+``from_dict`` reads it back (``Report.from_dict`` also reads reports stored by
+earlier versions), so every front end and renderer works with the typed ``Report``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -66,6 +69,10 @@ class SourceInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SourceInfo:
+        return cls(**_known(cls, d))
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,10 @@ class ArchiveItem:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ArchiveItem:
+        return cls(**_known(cls, d))
+
 
 @dataclass(frozen=True, eq=False)
 class Backgrounds:
@@ -179,6 +190,13 @@ class Claims:
     location: str | None = None
     event: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Claims:
+        return cls(**_known(cls, d))
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -194,6 +212,10 @@ class Segment:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Segment:
+        return cls(**_known(cls, d))
 
 
 EvidenceBasis = Literal["identical_file", "moving_content", "appearance", "static_scene", "sound"]
@@ -226,6 +248,10 @@ class MatchEvidence:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "query_share": round(self.query_share, 3), "weak": self.weak}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MatchEvidence:
+        return cls(**_known(cls, d))  # ``weak`` is derived, not stored
 
 
 # What a signal shows of the footage (service.signals): the verdict words each medium in its own sentence.
@@ -314,6 +340,28 @@ class Match:
             "differs": list(self.differs),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], footage: Sequence[ArchiveItem] = ()) -> Match:
+        """The inverse of ``to_dict``. A match's dict carries only the item fields a reader needs; the rest
+        (sha256, duration, …) comes from ``footage`` when the item is among it, else stays empty."""
+        known = {i.id: i for i in footage}
+        item = known.get(int(d["archive_id"]))
+        shown: dict[str, Any] = {k: d.get(k) for k in _MATCH_ITEM_FIELDS}
+        if item is None:
+            item = ArchiveItem(id=int(d["archive_id"]), sha256="", duration=0.0, frame_count=0, added_at="",
+                               **shown)
+        else:
+            item = replace(item, **{k: v for k, v in shown.items() if k in d})
+        evidence = d.get("evidence")
+        return cls(item=item, score=float(d["score"]), coverage=float(d["coverage"]), flipped=bool(d["flipped"]),
+                   transform=str(d["transform"]), segments=tuple(Segment.from_dict(s) for s in d["segments"]),
+                   evidence=MatchEvidence.from_dict(evidence) if evidence else None)
+
+
+# The archive item's fields a match's dict repeats (besides its id as ``archive_id``).
+_MATCH_ITEM_FIELDS = ("kind", "title", "published", "date_origin", "location", "event", "source_url",
+                      "factcheck_url", "platform", "uploader")
+
 
 @dataclass(frozen=True)
 class ArchiveExtent:
@@ -328,9 +376,10 @@ class ArchiveExtent:
         if not self.items:
             return "the archive is empty"
         newest = f", the newest added {self.newest}" if self.newest else ""
-        seconds = round(self.hours * 3600)
-        if self.hours >= 1:
-            length = f"{self.hours:.1f} hours"
+        hours = round(self.hours, 4)  # as to_dict stores it: a stored extent reads back with the same text
+        seconds = round(hours * 3600)
+        if hours >= 1:
+            length = f"{hours:.1f} hours"
         elif seconds >= 60:
             length = f"{seconds // 60} minute{'' if seconds // 60 == 1 else 's'}"
         else:
@@ -339,6 +388,10 @@ class ArchiveExtent:
 
     def to_dict(self) -> dict[str, Any]:
         return {"items": self.items, "hours": round(self.hours, 4), "newest": self.newest, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ArchiveExtent:
+        return cls(items=int(d["items"]), hours=float(d["hours"]), newest=d.get("newest"))  # ``text`` is derived
 
 
 @dataclass(frozen=True)
@@ -357,6 +410,9 @@ class Report:
     footage: tuple[ArchiveItem, ...] = ()
     # What the check searched (None: not recorded, reports from before it was).
     searched: ArchiveExtent | None = None
+    # The story of the matched footage's uploads, oldest first ("" when there is none to tell): its own
+    # field, composed into text by each front end, never glued into ``explanation``.
+    history: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -364,6 +420,7 @@ class Report:
             "searched": self.searched.to_dict() if self.searched else None,
             "verdict": self.verdict,
             "explanation": self.explanation,
+            "history": self.history,
             "source": self.source.to_dict(),
             "claims": asdict(self.claims),
             "earliest": self.earliest.to_dict() if self.earliest else None,
@@ -371,3 +428,34 @@ class Report:
             "checked_at": self.checked_at,
             "remembered_id": self.remembered_id,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Report:
+        """The inverse of ``to_dict``, for reports stored by any version: a report from before ``history`` was
+        its own field has it glued to the explanation (split off here); fields added since take their
+        defaults."""
+        explanation = str(d["explanation"])
+        history = d.get("history")
+        if history is None:
+            explanation, _, history = explanation.partition(LEGACY_HISTORY_GLUE)
+        footage = tuple(ArchiveItem.from_dict(i) for i in d.get("footage") or ())
+        earliest, searched = d.get("earliest"), d.get("searched")
+        return cls(
+            verdict=d["verdict"], explanation=explanation, source=SourceInfo.from_dict(d["source"]),
+            claims=Claims.from_dict(d.get("claims") or {}),
+            earliest=Match.from_dict(earliest, footage) if earliest else None,
+            matches=tuple(Match.from_dict(m, footage) for m in d.get("matches") or ()),
+            checked_at=str(d["checked_at"]), remembered_id=d.get("remembered_id"), footage=footage,
+            searched=ArchiveExtent.from_dict(searched) if searched else None, history=str(history),
+        )
+
+
+# How reports stored before ``Report.history`` joined the history to the explanation.
+LEGACY_HISTORY_GLUE = " History: "
+
+
+def _known(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``d`` that are fields of dataclass ``cls``: a stored dict may carry keys a later
+    version dropped or derived ones (``to_dict`` adds a few)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in d.items() if k in names}

@@ -25,13 +25,13 @@ from typing import Any
 
 from service.archive.sources import Source, SourceStore
 from service.archive.store import ArchiveStore, create_db_engine
-from service.dates import DateOrigin, fetched_date_origin
+from service.dates import DateOrigin, fetched_date_origin, sort_by_date, source_date
 from service.errors import BadInput, DecodeError, FirstseenError, TooLarge
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
 from service.ingest.listing import list_source
 from service.markup import http_link
 from service.match.matcher import Fingerprints, Matcher
-from service.match.verdict import decide, sort_by_date
+from service.match.verdict import decide, footage_history
 from service.models import (
     ArchiveItem,
     ArchiveMetadata,
@@ -227,7 +227,8 @@ class Pipeline:
         progress(1.0, "done")
         return Report(verdict=verdict, explanation=explanation, source=info, claims=claims,
                       earliest=earliest, matches=tuple(matches), remembered_id=remembered,
-                      footage=tuple(sort_by_date(footage)), searched=searched)
+                      footage=tuple(sort_by_date(footage)), searched=searched,
+                      history=footage_history(matches, footage))
 
     def add_source(self, url: str) -> Source:
         from service.ingest.safety import check_url
@@ -321,8 +322,6 @@ def crawl_origin(source_id: int, entry_key: str) -> str:
 
 
 def _published_from(info: SourceInfo) -> str | None:
-    from service.match.verdict import source_date
-
     known = source_date(info)
     return known.text if known else None
 

@@ -130,7 +130,7 @@ def prune(settings: Settings, engine: Engine, now: float | None = None) -> Prune
         for folder in sorted(settings.uploads_dir.iterdir()):
             if not folder.is_dir() or _holds(folder.resolve(), kept):
                 continue
-            named = [j for j in jobs.naming(folder.name) if upload_folder(j, settings.uploads_dir) == folder]
+            named = [j for j in jobs.naming(folder.name) if upload_folder(j) == folder]
             if _upload_due(folder, named[0] if named else None, settings, now):
                 freed += _remove(folder)
                 uploads += 1

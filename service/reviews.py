@@ -8,8 +8,8 @@ the earliest known upload as the original context, the organisation from
 ``Settings.review_org_*``.
 
     details = ReviewStore(engine).get(job.id)
-    claim_review(job.result, details, Publisher.from_settings(settings))   # dict, or None
-    media_review(job.result, details, Publisher.from_settings(settings))   # dict, or None
+    claim_review(job.report, details, Publisher.from_settings(settings))   # dict, or None
+    media_review(job.report, details, Publisher.from_settings(settings))   # dict, or None
     missing(review)                                                       # what Google's guidelines still want
 
 What is never offered: a review of a miss (``no_prior_match`` says nothing of the
@@ -33,7 +33,7 @@ from service.archive.store import metadata
 from service.dates import origin_words, parse_date
 from service.errors import BadInput
 from service.markup import http_link
-from service.models import check_link_field
+from service.models import Report, check_link_field
 from service.settings import Settings
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "media_review",
     "missing",
     "rating_for",
+    "review_body",
 ]
 
 # Google's ClaimReview guidelines: keep claimReviewed under 75 characters (it wraps on phones).
@@ -182,21 +183,21 @@ def rating_for(verdict: str, details: ReviewDetails) -> tuple[int, str] | None:
     return None
 
 
-def _draft_claim(report: dict[str, Any]) -> str:
+def _draft_claim(report: Report) -> str:
     """The claim as the check was given it, for the editor to shorten: "Video shows <event> in <place> on <date>"."""
-    claims = report.get("claims") or {}
-    if not any(claims.get(k) for k in ("event", "location", "date")):
+    claims = report.claims
+    if not (claims.event or claims.location or claims.date):
         return "Video shows new footage"
-    return ("Video shows " + (claims.get("event") or "events")
-            + (f" in {claims['location']}" if claims.get("location") else "")
-            + (f" on {claims['date']}" if claims.get("date") else ""))
+    return ("Video shows " + (claims.event or "events")
+            + (f" in {claims.location}" if claims.location else "")
+            + (f" on {claims.date}" if claims.date else ""))
 
 
-def _appearance(report: dict[str, Any], details: ReviewDetails) -> dict[str, Any]:
+def _appearance(report: Report, details: ReviewDetails) -> dict[str, Any]:
     """The checked video where the claim was seen: the editor's address, else the link that was checked."""
-    source = report["source"]
-    video: dict[str, Any] = {"@type": "VideoObject", "name": source.get("title") or "the checked video"}
-    url = http_link(details.claim_url) or http_link(source.get("webpage_url")) or http_link(source.get("input"))
+    source = report.source
+    video: dict[str, Any] = {"@type": "VideoObject", "name": source.title or "the checked video"}
+    url = http_link(details.claim_url) or http_link(source.webpage_url) or http_link(source.input)
     if url:
         video["url"] = url
         video["contentUrl"] = url
@@ -207,41 +208,45 @@ def _appearance(report: dict[str, Any], details: ReviewDetails) -> dict[str, Any
     return video
 
 
-def _original(report: dict[str, Any]) -> dict[str, Any] | None:
+def _original(report: Report) -> dict[str, Any] | None:
     """The earliest known upload, as a VideoObject; a date only a web page claims is left out."""
-    earliest = report.get("earliest")
-    if not earliest:
+    if report.earliest is None:
         return None
-    video: dict[str, Any] = {"@type": "VideoObject",
-                             "name": earliest.get("title") or f"archive item {earliest['archive_id']}"}
-    if url := http_link(earliest.get("source_url")):
+    earliest = report.earliest.item
+    video: dict[str, Any] = {"@type": "VideoObject", "name": earliest.title or f"archive item {earliest.id}"}
+    if url := http_link(earliest.source_url):
         video["url"] = url
-    if earliest.get("published") and earliest.get("date_origin") not in (None, "claimed"):
-        video["uploadDate"] = earliest["published"]
+    if earliest.published and earliest.date_origin not in (None, "claimed"):
+        video["uploadDate"] = earliest.published
     return video
 
 
-def original_context(report: dict[str, Any], details: ReviewDetails) -> str | None:
+def original_context(report: Report, details: ReviewDetails) -> str | None:
     """Where and when the footage really comes from: the editor's words, else the earliest upload's record."""
     if details.context:
         return details.context
-    earliest = report.get("earliest")
-    if not earliest:
+    if report.earliest is None:
         return None
-    bits = [f"First known upload: {earliest.get('title') or 'archive item ' + str(earliest['archive_id'])}"]
-    if earliest.get("published") and earliest.get("date_origin") not in (None, "claimed"):
-        who = origin_words(earliest["date_origin"], earliest.get("platform"))
-        bits.append(f"online on {earliest['published']} ({who})")
-    if earliest.get("location"):
-        bits.append(f"recorded in {earliest['location']}")
-    if earliest.get("event"):
-        bits.append(f"showing {earliest['event']}")
+    earliest = report.earliest.item
+    bits = [f"First known upload: {earliest.title or 'archive item ' + str(earliest.id)}"]
+    if earliest.published and earliest.date_origin not in (None, "claimed"):
+        who = origin_words(earliest.date_origin, earliest.platform)
+        bits.append(f"online on {earliest.published} ({who})")
+    if earliest.location:
+        bits.append(f"recorded in {earliest.location}")
+    if earliest.event:
+        bits.append(f"showing {earliest.event}")
     return ", ".join(bits) + "."
 
 
-def claim_review(report: dict[str, Any], details: ReviewDetails, publisher: Publisher) -> dict[str, Any] | None:
+def review_body(report: Report) -> str:
+    """The verdict's explanation and, when there is one, the footage's history, as one text."""
+    return f"{report.explanation} History: {report.history}" if report.history else report.explanation
+
+
+def claim_review(report: Report, details: ReviewDetails, publisher: Publisher) -> dict[str, Any] | None:
     """schema.org ClaimReview for the check, or None when the check cannot rate the claim (``rating_for``)."""
-    rating = rating_for(report["verdict"], details)
+    rating = rating_for(report.verdict, details)
     if rating is None:
         return None
     value, words = rating
@@ -255,10 +260,10 @@ def claim_review(report: dict[str, Any], details: ReviewDetails, publisher: Publ
     review: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
-        "datePublished": report["checked_at"][:10],  # the day of the review: stable, whenever it is copied
+        "datePublished": report.checked_at[:10],  # the day of the review: stable, whenever it is copied
         "claimReviewed": details.claim_text or _draft_claim(report),
         "author": publisher.author(),
-        "reviewBody": report["explanation"],
+        "reviewBody": review_body(report),
         "reviewRating": {"@type": "Rating", "ratingValue": value, "bestRating": 5, "worstRating": 1,
                          "alternateName": words, "name": words},
         "itemReviewed": claim,
@@ -278,9 +283,9 @@ def _authenticity(value: int) -> str | None:
     return None
 
 
-def media_review(report: dict[str, Any], details: ReviewDetails, publisher: Publisher) -> dict[str, Any] | None:
+def media_review(report: Report, details: ReviewDetails, publisher: Publisher) -> dict[str, Any] | None:
     """schema.org MediaReview of the checked video, or None when there is no rating or no category for it."""
-    rating = rating_for(report["verdict"], details)
+    rating = rating_for(report.verdict, details)
     if rating is None:
         return None
     category = _authenticity(rating[0])
@@ -292,7 +297,7 @@ def media_review(report: dict[str, Any], details: ReviewDetails, publisher: Publ
     review: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "MediaReview",
-        "datePublished": report["checked_at"][:10],  # the day of the review: stable, whenever it is copied
+        "datePublished": report.checked_at[:10],  # the day of the review: stable, whenever it is copied
         "author": publisher.author(),
         "mediaAuthenticityCategory": category,
         "itemReviewed": item,

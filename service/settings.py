@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     max_import_bytes: int = 16 * 1024**3
 
     # --- service
-    redis_url: str | None = None  # set: jobs go to Redis for `firstseen worker` processes (service.queue_redis)
+    redis_url: str | None = None  # set: jobs go to Redis for `firstseen worker` processes (service/jobs/redis_queue.py)
     redis_namespace: str = "firstseen"  # prefix of every Redis key, so deployments can share one Redis
     # A worker silent this long counts as dead and its unfinished job goes back on the queue.
     worker_heartbeat_timeout_s: float = 10.0

@@ -7,7 +7,8 @@ highlighted. A date only a web page claims is drawn hollow and labelled "date
 claimed by page"; an upload with no date of its own stands at the date it
 claimed, hollow, labelled "date claimed by the upload": neither reads as an
 attested upload.
-Used by ``firstseen footage show --png`` and the web report.
+Used by ``firstseen footage show --png``, and for a check's report (``report_timeline_png``) by the web
+report, the API and the PDF export.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TimelineEntry", "checked_entry", "entries_from_items", "render_timeline_png"]
+from service.models import Report
+
+__all__ = ["TimelineEntry", "checked_entry", "entries_from_items", "render_timeline_png", "report_timeline_png"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class TimelineEntry:
 
 
 def entries_from_items(items: Sequence[object], highlight_id: int | None = None) -> list[TimelineEntry]:
-    from service.match.verdict import date_trusted, item_date
+    from service.dates import date_trusted, item_date
     from service.models import ArchiveItem
 
     entries: list[TimelineEntry] = []
@@ -70,29 +73,40 @@ def _claimed_day(text: str) -> Any:
         return None
 
 
-def checked_entry(report: dict[str, Any]) -> TimelineEntry | None:
+def checked_entry(report: Report) -> TimelineEntry | None:
     """The checked upload itself, at its claimed date (or its site's date), when it is not archived."""
     from service.dates import KnownDate, parse_date
     from service.errors import BadInput
 
-    claims, source = report.get("claims") or {}, report.get("source") or {}
+    claims, source = report.claims, report.source
     known: KnownDate | None = None
     try:
-        if claims.get("date"):
-            known = parse_date(str(claims["date"]))
-        elif source.get("timestamp") is not None:
-            known = KnownDate.from_timestamp(float(source["timestamp"]))
-        elif source.get("upload_date"):
-            known = KnownDate.from_upload_date(str(source["upload_date"]))
+        if claims.date:
+            known = parse_date(claims.date)
+        elif source.timestamp is not None:
+            known = KnownDate.from_timestamp(float(source.timestamp))
+        elif source.upload_date:
+            known = KnownDate.from_upload_date(source.upload_date)
     except (BadInput, ValueError):
         known = None
     if known is None:
         return None
-    claim = claims.get("location") or claims.get("event")
-    origin = "claimed" if claims.get("date") else "upload date"
+    claim = claims.location or claims.event
+    origin = "claimed" if claims.date else "upload date"
     label = "this check" + (f" · {claim}" if claim else "") + f" ({origin})"
     return TimelineEntry(known.earliest + (known.latest - known.earliest) / 2, label, True,
                          (known.latest - known.earliest).days // 2)
+
+
+def report_timeline_png(report: Report) -> bytes:
+    """A check's timeline: every known upload of the matched footage by date, and the checked upload at its
+    claimed date (itself, when the check remembered it, only once)."""
+    items = [i for i in report.footage if i.id != report.remembered_id]
+    entries = entries_from_items(items)
+    checked = checked_entry(report)
+    if checked is not None:
+        entries = sorted([*entries, checked], key=lambda e: e.day)
+    return render_timeline_png(entries)
 
 
 def render_timeline_png(entries: Sequence[TimelineEntry], title: str = "Known uploads of this footage") -> bytes:

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from service.api import create_app
 from service.auth import KeyStore
+from service.http import create_app
 from service.settings import Settings
 
 STARTUP_TIMEOUT_S = 20.0

@@ -25,7 +25,7 @@ from tests.conftest import LoopbackServer, Media, database_for_test
 from tests.live_app import LiveApp, free_port, serve, start_serve_process, wait_job
 
 REPORT_KEYS = {"footage", "verdict", "explanation", "source", "claims", "earliest", "matches", "checked_at",
-               "remembered_id", "searched"}
+               "remembered_id", "searched", "history"}
 
 
 @pytest.fixture(scope="module")

@@ -210,7 +210,7 @@ def test_worker_process_killed_mid_check_loses_nothing_and_the_api_keeps_answeri
 def test_a_job_rerun_after_it_stored_but_before_it_finished_stores_nothing_twice(
         settings: Settings, media: Media) -> None:
     from service.jobs import JobStore, run_job
-    from service.models import ArchiveMetadata, Claims
+    from service.models import ArchiveItem, ArchiveMetadata, Claims
     from service.pipeline import Pipeline
 
     with Pipeline.from_settings(settings) as pipeline:
@@ -230,9 +230,9 @@ def test_a_job_rerun_after_it_stored_but_before_it_finished_stores_nothing_twice
         redone_check, redone_add = run_job(pipeline, check.id), run_job(pipeline, add.id)
         assert redone_check.state == redone_add.state == "done"
         assert pipeline.store.count() == 3
-        report = redone_check.result
-        assert report["remembered_id"] == first_check.remembered_id
+        report = redone_check.report
+        assert report.remembered_id == first_check.remembered_id
         # The earlier attempt's copy is the upload itself, not prior evidence.
-        assert [m["archive_id"] for m in report["matches"]] == [1] and report["verdict"] == "recycled"
-        assert redone_add.result["id"] == first_add.id
+        assert [m.item.id for m in report.matches] == [1] and report.verdict == "recycled"
+        assert isinstance(redone_add.result, ArchiveItem) and redone_add.result.id == first_add.id
     assert_consistent(settings)

@@ -183,7 +183,7 @@ def test_an_upload_failed_by_the_server_is_kept_for_a_retry_then_pruned(live: Li
     import time
     import uuid
 
-    from service.jobs import _drop_upload
+    from service.jobs.runner import _drop_upload
     from service.retention import KEEP_FAILED_UPLOAD_S, prune
 
     services = live.app.state.services
@@ -197,7 +197,7 @@ def test_an_upload_failed_by_the_server_is_kept_for_a_retry_then_pruned(live: Li
                                                 "claims": {}}, owner="test")
         services.jobs.start(job.id)
         services.jobs.fail(job.id, "the worker process died 3 times while running this job", "internal")
-        _drop_upload(services.pipeline, services.jobs.get(job.id))
+        _drop_upload(live.settings, services.jobs.get(job.id))
         return job.id, upload
 
     job_id, upload = failed_upload("clip.mp4")

@@ -71,7 +71,7 @@ def test_three_uploads_with_changing_claims_make_one_history(cli, media: Media, 
                 "--json").json()
     assert third["verdict"] == "recycled"
     assert third["earliest"]["archive_id"] == 1 and third["earliest"]["location"] == "Idlib"
-    assert "Idlib" in third["explanation"] and "Aleppo" in third["explanation"]
+    assert "Idlib" in third["explanation"] and "Aleppo" in third["history"]
 
     footage = cli("footage", "show", "1", "--json", "--png", tmp_path / "life.png").json()
     uploads = footage["uploads"]

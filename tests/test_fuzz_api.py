@@ -33,8 +33,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from service.api import create_app
 from service.auth import KeyStore
+from service.http import create_app
 from service.settings import Settings
 from tests.conftest import database_for_test
 from tests.live_app import run_uvicorn

@@ -26,9 +26,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from service.api import create_app
 from service.archive.store import items
 from service.auth import KeyStore
+from service.http import create_app
 from service.jobs import JobStore, jobs
 from service.models import ArchiveMetadata
 from service.pipeline import Pipeline

@@ -1,4 +1,4 @@
-"""The embedded default's worker process (service/worker_process.py): jobs run outside the caller's process,
+"""The embedded default's worker process (service/jobs/process_queue.py): jobs run outside the caller's process,
 a job that kills its worker every time fails after ``MAX_WORKER_DEATHS`` attempts instead of looping."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from service.jobs import JobStore
+from service.jobs.process_queue import MAX_WORKER_DEATHS, ProcessQueue
+from service.models import ArchiveItem
 from service.pipeline import Pipeline
 from service.settings import Settings
-from service.worker_process import MAX_WORKER_DEATHS, ProcessQueue
 from tests.conftest import Media
 
 
@@ -51,8 +52,9 @@ def test_jobs_run_in_a_worker_process_and_their_outcome_is_in_the_table(settings
         finally:
             queue.stop()
         assert jobs.get(add.id).state == "done"
-        report = jobs.get(check.id).result
-        assert report["verdict"] == "recycled" and report["matches"][0]["archive_id"] == jobs.get(add.id).result["id"]
+        report, added = jobs.get(check.id).report, jobs.get(add.id).result
+        assert isinstance(added, ArchiveItem)
+        assert report.verdict == "recycled" and report.matches[0].item.id == added.id
         assert queue.pids == []  # stopped with the queue
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from service.jobs import JobStore
+from service.jobs import JobStore, queue_for
+from service.jobs.redis_queue import RedisQueue
 from service.pipeline import Pipeline
-from service.queue_redis import RedisQueue, queue_for
 from service.settings import Settings
 from tests.conftest import PG_ADMIN_URL, Media, fresh_pg_database
 

@@ -105,7 +105,7 @@ def test_json_for_html_is_still_json_and_has_nothing_html_reads(value: str) -> N
 
 
 def test_templates_escape_everything_and_mark_nothing_safe() -> None:
-    from service.web.routes import HERE, templates
+    from service.http.web.routes import HERE, templates
 
     assert templates.env.autoescape is True
     for template in (HERE / "templates").glob("*.html"):

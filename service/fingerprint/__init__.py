@@ -1,0 +1,3 @@
+
+
+__all__: list[str] = []  # nothing here: import the modules

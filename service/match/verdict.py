@@ -42,13 +42,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from service.dates import TRUSTED_DATE_ORIGINS, KnownDate, origin_words, parse_claimed_date, parse_date
-from service.errors import BadInput
+from service.dates import (
+    KnownDate,
+    curated_first,
+    date_trusted,
+    humanize_days,
+    item_date,
+    origin_words,
+    parse_claimed_date,
+    sort_by_date,
+    source_date,
+)
 from service.models import ArchiveExtent, ArchiveItem, Claims, Match, Medium, Segment, SourceInfo, Verdict
 from service.places import PlaceComparison, compare
 
-__all__ = ["MEDIA_SENTENCES", "VERDICT_WORDS", "date_trusted", "decide", "humanize_days", "item_date", "media_words",
-           "sort_by_date", "source_date"]
+__all__ = ["MEDIA_SENTENCES", "VERDICT_WORDS", "decide", "footage_history", "media_words"]
 
 # Each verdict in a few words, as the web page's badge and the PDF's heading say it.
 VERDICT_WORDS = {
@@ -58,64 +66,8 @@ VERDICT_WORDS = {
     "no_prior_match": "Not in our archive",  # a miss, never an all-clear
 }
 
-_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-
-
-def _count(n: int, unit: str) -> str:
-    word = _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
-    return f"{word} {unit}{'' if n == 1 else 's'}"
-
-
-def humanize_days(days: int) -> str:
-    if days < 60:
-        return _count(days, "day")
-    if days < 730:
-        return _count(round(days / 30.44), "month")
-    return _count(round(days / 365.25), "year")
-
-
-def source_date(source: SourceInfo) -> KnownDate | None:
-    if source.timestamp is not None:
-        return KnownDate.from_timestamp(source.timestamp)
-    if source.upload_date:
-        try:
-            return KnownDate.from_upload_date(source.upload_date)
-        except ValueError:
-            return None
-    return None
-
-
-def item_date(item: ArchiveItem) -> KnownDate | None:
-    if not item.published:
-        return None
-    try:
-        return parse_date(item.published)
-    except BadInput:
-        return None
-
-
 def _date_of(match: Match) -> KnownDate | None:
     return item_date(match.item)
-
-
-def date_trusted(item: ArchiveItem) -> bool:
-    """The item has a date the archive can stand behind (an editor's, a platform's, a crawl source's)."""
-    return item.date_origin in TRUSTED_DATE_ORIGINS and item_date(item) is not None
-
-
-def _curated_first(item: ArchiveItem) -> int:
-    return 0 if item.kind == "curated" else 1
-
-
-def sort_by_date(items: Sequence[ArchiveItem]) -> list[ArchiveItem]:
-    """Dated uploads oldest first (a curated one first on the same day), then undated ones by when we saw them."""
-    def key(item: ArchiveItem) -> tuple[int, str, int, str]:
-        d = item_date(item)
-        if d is None:
-            return (1, "", _curated_first(item), item.added_at)
-        return (0, d.earliest.isoformat(), _curated_first(item), item.added_at)
-
-    return sorted(items, key=key)
 
 
 def _who(item: ArchiveItem) -> str:
@@ -208,6 +160,13 @@ def media_words(match: Match) -> str:
     return text.strip()
 
 
+def _strong(match: Match) -> bool:
+    """More than a static scene: the same recording, not only the same place. A static video scene is
+    strong when another signal (the sound) matches on its own evidence."""
+    return (match.evidence is None or match.evidence.basis != "static_scene"
+            or any(s.evidence.basis != "static_scene" for s in match.signals))
+
+
 def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
            footage: Sequence[ArchiveItem] = (), searched: ArchiveExtent | None = None,
            ) -> tuple[Verdict, Match | None, str]:
@@ -221,9 +180,7 @@ def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
         parse_claimed_date(claims.date)  # a date still to come is refused, match or not
     if not matches:
         return "no_prior_match", None, not_in_archive(searched)
-    # A static video scene is strong when another signal (the sound) matches on its own evidence.
-    strong = [m for m in matches if m.evidence is None or m.evidence.basis != "static_scene"
-              or any(s.evidence.basis != "static_scene" for s in m.signals)]
+    strong = [m for m in matches if _strong(m)]
     if not strong:
         # The same place, but nothing moves: another recording of it would match as well.
         best = matches[0]
@@ -245,14 +202,22 @@ def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
         text += f" The match rests on under {SHORT_MATCH_S:.0f} s of footage: check the frames before relying on it."
     for words in [w for m in matches if (w := media_words(m))][:MEDIA_SENTENCES]:
         text += f" {words}"
-    story = history([*footage, *(m.item for m in matches if m.item not in footage)])
-    return verdict, earliest, f"{text} History: {story}" if story else text
+    return verdict, earliest, text
+
+
+def footage_history(matches: Sequence[Match], footage: Sequence[ArchiveItem] = ()) -> str:
+    """The story of a check's matched footage (``history`` over its uploads and the direct matches),
+    the report's ``history`` beside ``decide``'s explanation: "" when there is none to tell."""
+    strong = [m for m in matches if _strong(m)]
+    if not strong:  # a static scene says nothing of when footage was first seen (decide says why)
+        return ""
+    return history([*footage, *(m.item for m in strong if m.item not in footage)])
 
 
 def _dated(matches: Sequence[Match], trusted: bool) -> list[tuple[KnownDate, Match]]:
     """(date, match) of the matches whose date is (or is not) trusted, oldest first, curated first on a tie."""
     found = [(d, m) for m in matches if (d := _date_of(m)) is not None and date_trusted(m.item) == trusted]
-    return sorted(found, key=lambda dm: (dm[0].earliest, dm[0].latest, _curated_first(dm[1].item)))
+    return sorted(found, key=lambda dm: (dm[0].earliest, dm[0].latest, curated_first(dm[1].item)))
 
 
 def _decide(matches: Sequence[Match], claims: Claims, source: SourceInfo) -> tuple[Verdict, Match | None, str]:

@@ -7,8 +7,9 @@ between the upload as published and flipped back). Pictures are re-decoded from 
 seconds and cached under ``home/evidence/<check id>/``; for an upload deleted when its check ends
 (``remember: false``), the checked side is drawn before it goes (``draw_ahead``).
 
-Used by the web report (service/web/evidence.py), the PDF and zip export (service/report/export.py), the
-API and the CLI.
+Used by the web report (service/http/web/evidence.py), the PDF and zip export (service/report/export.py), the
+API and the CLI. Every evidence picture — these frames and the side-by-side pictures of
+service/report/evidence.py — is cut by ``frame_image`` from the media and JPEG-encoded once (``jpeg``).
 """
 
 from __future__ import annotations
@@ -19,15 +20,19 @@ import logging
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from service.errors import DecodeError, NotFound
+from service.models import Match, Report, Segment
 
-__all__ = ["FRAME_MAX_SIDE", "POSITIONS", "FramePair", "PackSegment", "archive_time", "draw_ahead", "frame_jpeg",
-           "pack_segments", "query_length"]
+if TYPE_CHECKING:
+    from service.pipeline import Pipeline
+
+__all__ = ["FRAME_MAX_SIDE", "POSITIONS", "FramePair", "PackSegment", "archive_time", "draw_ahead", "frame_image",
+           "frame_jpeg", "jpeg", "pack_segments", "query_length"]
 
 log = logging.getLogger(__name__)
 
@@ -61,61 +66,69 @@ class PackSegment:
     """Matched segment ``n`` (report order: match by match, segment by segment) and its three frame pairs."""
 
     n: int
-    match: dict[str, Any]
-    segment: dict[str, Any]
+    match: Match
+    segment: Segment
     pairs: tuple[FramePair, ...]
 
     @property
     def flipped(self) -> bool:
-        return bool(self.match.get("flipped"))
+        return self.match.flipped
+
+    @property
+    def archive_id(self) -> int:
+        return self.match.item.id
+
+    def pair(self, position: str) -> FramePair:
+        return next(p for p in self.pairs if p.position == position)
 
 
-def _pairs(seg: dict[str, Any]) -> tuple[FramePair, ...]:
-    q0, q1 = float(seg["query_start"]), float(seg["query_end"])
+def _pairs(seg: Segment) -> tuple[FramePair, ...]:
+    q0, q1 = seg.query_start, seg.query_end
     inset = min(EDGE_INSET_S, (q1 - q0) / 4)
-    speed = float(seg.get("speed") or 1.0)
+    speed = seg.speed or 1.0
     out = []
     for position, q_t in (("start", q0 + inset), ("middle", (q0 + q1) / 2), ("end", q1 - inset)):
-        a_t = float(seg["archive_start"]) + (q_t - q0) * speed
+        a_t = seg.archive_start + (q_t - q0) * speed
         out.append(FramePair(position, round(q_t, 2), round(a_t, 2)))  # type: ignore[arg-type]
     return tuple(out)
 
 
-def pack_segments(report: dict[str, Any]) -> list[PackSegment]:
-    segments = [(m, s) for m in report["matches"] for s in m["segments"]]
+def pack_segments(report: Report) -> list[PackSegment]:
+    """Every matched segment in report order: segment ``n`` is evidence picture ``n`` everywhere."""
+    segments = [(m, s) for m in report.matches for s in m.segments]
     return [PackSegment(n, m, s, _pairs(s)) for n, (m, s) in enumerate(segments)]
 
 
-def query_length(report: dict[str, Any]) -> float:
+def query_length(report: Report) -> float:
     """The checked video's length: its own (a site's, or the decoded length of an upload), else the furthest
     matched second (reports stored before uploads had a duration)."""
-    own = report["source"].get("duration")
-    if own:
-        return float(own)
-    return max([float(s["query_end"]) for m in report["matches"] for s in m["segments"]] or [1.0])
+    if report.source.duration:
+        return float(report.source.duration)
+    return max([s.query_end for m in report.matches for s in m.segments] or [1.0])
 
 
 # -- pictures ----------------------------------------------------------------
-def _checked_media(pipeline: Any, job_id: str, report: dict[str, Any]) -> Path:
+def _checked_media(pipeline: Pipeline, job_id: str | None, report: Report) -> Path:
     from service.keyframes import checked_media
 
     return checked_media(pipeline, job_id, report)
 
 
-def _archive_media(pipeline: Any, archive_id: int) -> Path:
+def _archive_media(pipeline: Pipeline, archive_id: int) -> Path:
     path = pipeline.store.media_path(archive_id)
     if not path or not Path(path).is_file():
         raise NotFound(f"the media of archive item {archive_id} is no longer kept")
     return Path(path)
 
 
-def _jpeg(image: Image.Image) -> bytes:
+def jpeg(image: Image.Image) -> bytes:
+    """The one JPEG encoder of evidence pictures: each is encoded once, from frames decoded from the media."""
     buf = io.BytesIO()
     image.convert("RGB").save(buf, format="JPEG", quality=90)
     return buf.getvalue()
 
 
-def _cached(pipeline: Any, job_id: str, name: str) -> Path:
+def _cached(pipeline: Pipeline, job_id: str, name: str) -> Path:
     if not job_id.isalnum():
         raise NotFound(f"no check {job_id}")
     path: Path = pipeline.settings.evidence_dir / job_id / name
@@ -129,38 +142,53 @@ def _store(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def frame_jpeg(pipeline: Any, job_id: str, report: dict[str, Any], n: int, position: str, side: str) -> bytes:
-    """One side of pair ``position`` of segment ``n`` as a JPEG: ``checked`` as uploaded, ``unmirrored``
-    (the checked frame flipped back; the same as ``checked`` unless the match is mirrored) or ``archive``."""
+def _segment(report: Report, n: int, what: str) -> PackSegment:
+    segments = pack_segments(report)
+    if not 0 <= n < len(segments):
+        raise NotFound(f"{what} has no matched segment {n}")
+    return segments[n]
+
+
+def frame_image(pipeline: Pipeline, report: Report, n: int, position: str, side: str,
+                job_id: str | None = None) -> tuple[Image.Image, float]:
+    """One side of pair ``position`` of segment ``n``, decoded from the media, and the second it shows:
+    ``checked`` as uploaded, ``unmirrored`` (the checked frame flipped back; the same as ``checked`` unless
+    the match is mirrored) or ``archive`` (the archive's frame nearest the mapped second that looks most
+    like the checked one). ``job_id`` names the check's cache, whose checked side stands in for a deleted
+    upload when the archive's frame is picked."""
     from service.decode.frames import grab_frame
 
     if position not in POSITIONS or side not in SIDES:
         raise NotFound(f"no evidence frame {position}/{side}")
-    segments = pack_segments(report)
-    if not 0 <= n < len(segments):
-        raise NotFound(f"check {job_id} has no matched segment {n}")
-    seg = segments[n]
-    pair = next(p for p in seg.pairs if p.position == position)
+    seg = _segment(report, n, f"check {job_id}" if job_id else "the report")
+    pair = seg.pair(position)
+    if side != "archive":
+        image = grab_frame(_checked_media(pipeline, job_id, report), pair.query_t, max_side=FRAME_MAX_SIDE)
+        return (ImageOps.mirror(image) if side == "unmirrored" and seg.flipped else image), pair.query_t
+    media = _archive_media(pipeline, seg.archive_id)
+    reference: Image.Image | None = None
+    if seg.match.transform in WHOLE_FRAME_TRANSFORMS:
+        try:
+            reference = frame_image(pipeline, report, n, position, "unmirrored", job_id)[0]
+        except NotFound:  # the checked video is gone: its drawn side if any (compared, never re-encoded)
+            drawn = _cached(pipeline, job_id, f"{n}-{position}-unmirrored.jpg") if job_id else None
+            reference = Image.open(drawn) if drawn is not None and drawn.is_file() else None
+    if reference is None:
+        return grab_frame(media, pair.archive_t, max_side=FRAME_MAX_SIDE), pair.archive_t
+    return _closest_frame(media, pair.archive_t, reference)
+
+
+def frame_jpeg(pipeline: Pipeline, job_id: str, report: Report, n: int, position: str, side: str) -> bytes:
+    """``frame_image`` as a JPEG, drawn once per check and then read from ``home/evidence/<check id>/``."""
+    if position not in POSITIONS or side not in SIDES:
+        raise NotFound(f"no evidence frame {position}/{side}")
+    _segment(report, n, f"check {job_id}")
     cached = _cached(pipeline, job_id, f"{n}-{position}-{side}.jpg")
     if cached.is_file():
         return cached.read_bytes()
-    if side == "unmirrored":
-        checked = Image.open(io.BytesIO(frame_jpeg(pipeline, job_id, report, n, position, "checked")))
-        data = _jpeg(ImageOps.mirror(checked) if seg.flipped else checked)
-    elif side == "checked":
-        data = _jpeg(grab_frame(_checked_media(pipeline, job_id, report), pair.query_t, max_side=FRAME_MAX_SIDE))
-    else:
-        media = _archive_media(pipeline, int(seg.match["archive_id"]))
-        if seg.match.get("transform", "full") in WHOLE_FRAME_TRANSFORMS:
-            try:
-                reference = Image.open(io.BytesIO(frame_jpeg(pipeline, job_id, report, n, position, "unmirrored")))
-            except NotFound:  # the checked video is gone and its side was not drawn: the mapped second
-                reference = None
-        else:
-            reference = None
-        image, t = (_closest_frame(media, pair.archive_t, reference) if reference is not None
-                    else (grab_frame(media, pair.archive_t, max_side=FRAME_MAX_SIDE), pair.archive_t))
-        data = _jpeg(image)
+    image, t = frame_image(pipeline, report, n, position, side, job_id)
+    data = jpeg(image)
+    if side == "archive":
         _store(cached.with_suffix(".json"), json.dumps({"archive_t": round(t, 2)}).encode())
     _store(cached, data)
     return data
@@ -205,7 +233,7 @@ def _closest_frame(media: Path, t: float, reference: Image.Image) -> tuple[Image
     return image, best[2]
 
 
-def archive_time(pipeline: Any, job_id: str, seg: PackSegment, pair: FramePair) -> float:
+def archive_time(pipeline: Pipeline, job_id: str, seg: PackSegment, pair: FramePair) -> float:
     """The second the archive side of a pair shows: the refined one once drawn, else the mapped one."""
     sidecar = _cached(pipeline, job_id, f"{seg.n}-{pair.position}-archive.json")
     if sidecar.is_file():
@@ -213,7 +241,7 @@ def archive_time(pipeline: Any, job_id: str, seg: PackSegment, pair: FramePair) 
     return pair.archive_t
 
 
-def draw_ahead(pipeline: Any, job_id: str, report: dict[str, Any], max_segments: int = 24) -> None:
+def draw_ahead(pipeline: Pipeline, job_id: str, report: Report, max_segments: int = 24) -> None:
     """Every picture of the first ``max_segments`` segments, by the job, so the report page opens with them
     (and with the archive's refined seconds in its labels), and while an upload about to be deleted exists."""
     for seg in pack_segments(report)[:max_segments]:

@@ -9,7 +9,7 @@ lacks become "?"), in DejaVu Sans from matplotlib's data so any script it covers
 
 The zip holds ``report.pdf``, ``report.json`` (the report as the API gives it, without server paths),
 ``timeline.png`` and ``evidence/segment-N-POSITION-SIDE.jpg``. Served by the web form, the API and
-``firstseen report ID --pdf``.
+``firstseen report ID --pdf``; both take the check's id (its pictures' cache) and its ``Report``.
 """
 
 from __future__ import annotations
@@ -19,14 +19,18 @@ import json
 import logging
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from service.errors import FirstseenError, NotFound
-from service.jobs import Job, timeline_png_for
+from service.errors import FirstseenError
 from service.match.verdict import VERDICT_WORDS
+from service.models import ArchiveItem, Report
 from service.report.evidence_pack import archive_time, pack_segments
 from service.report.platform import platform_rows
 from service.report.public import public_report
+from service.timeline import report_timeline_png
+
+if TYPE_CHECKING:
+    from service.pipeline import Pipeline
 
 __all__ = ["evidence_zip", "report_pdf"]
 
@@ -40,13 +44,6 @@ def _font_path(name: str) -> str:
     import matplotlib
 
     return str(Path(matplotlib.get_data_path(), *FONT_DIR, name))
-
-
-def _done(job: Job) -> dict[str, Any]:
-    if job.kind != "check" or job.state != "done":
-        raise NotFound(f"check {job.id} is not done")
-    report: dict[str, Any] = job.result
-    return report
 
 
 def _seconds(t: float) -> str:
@@ -106,7 +103,7 @@ class _Pdf:
         return bytes(self.pdf.output())
 
 
-def _pictures(pipeline: Any, job: Job, report: dict[str, Any]) -> dict[tuple[int, str, str], bytes]:
+def _pictures(pipeline: Pipeline, job_id: str, report: Report) -> dict[tuple[int, str, str], bytes]:
     """Every frame of the evidence pack that can still be drawn."""
     from service.report.evidence_pack import frame_jpeg
 
@@ -117,74 +114,74 @@ def _pictures(pipeline: Any, job: Job, report: dict[str, Any]) -> dict[tuple[int
                 if side == "unmirrored" and not seg.flipped:
                     continue
                 try:
-                    out[(seg.n, pair.position, side)] = frame_jpeg(pipeline, job.id, report, seg.n,
+                    out[(seg.n, pair.position, side)] = frame_jpeg(pipeline, job_id, report, seg.n,
                                                                    pair.position, side)
                 except (FirstseenError, OSError) as exc:
-                    log.info("evidence frame %d/%s/%s of %s not drawn: %s", seg.n, pair.position, side, job.id,
+                    log.info("evidence frame %d/%s/%s of %s not drawn: %s", seg.n, pair.position, side, job_id,
                              exc)
     return out
 
 
-def _timeline(pipeline: Any, job: Job) -> bytes | None:
-    report = _done(job)
-    if not report["matches"]:
+def _timeline(report: Report, job_id: str) -> bytes | None:
+    if not report.matches:
         return None
     try:
-        return timeline_png_for(pipeline, job)
+        return report_timeline_png(report)
     except (FirstseenError, OSError) as exc:
-        log.info("no timeline for %s: %s", job.id, exc)
+        log.info("no timeline for %s: %s", job_id, exc)
         return None
 
 
-def report_pdf(pipeline: Any, job: Job, url: str | None = None,
+def report_pdf(pipeline: Pipeline, job_id: str, report: Report, url: str | None = None,
                pictures: dict[tuple[int, str, str], bytes] | None = None) -> bytes:
-    """The check as a PDF; ``url`` is where its report is read online (printed on it)."""
+    """Check ``job_id``'s report as a PDF; ``url`` is where it is read online (printed on it)."""
     from service.dates import origin_words
 
-    report = _done(job)
     shown = public_report(report)
-    pictures = _pictures(pipeline, job, report) if pictures is None else pictures
+    pictures = _pictures(pipeline, job_id, report) if pictures is None else pictures
     pdf = _Pdf()
     pdf.text("firstseen check report", size=16, bold=True)
-    pdf.text(f"Verdict: {VERDICT_WORDS[report['verdict']]} ({report['verdict']})", size=13, bold=True)
-    pdf.text(report["explanation"], size=10)
-    pdf.row("Checked", f"{report['checked_at']} (UTC)")
+    pdf.text(f"Verdict: {VERDICT_WORDS[report.verdict]} ({report.verdict})", size=13, bold=True)
+    pdf.text(report.explanation, size=10)
+    if report.history:
+        pdf.text(f"History: {report.history}", size=10)
+    pdf.row("Checked", f"{report.checked_at} (UTC)")
     if url:
         pdf.row("Online", url)
     pdf.text("The checked video", size=12, bold=True, gap=1)
     source = shown["source"]
     pdf.row("Source", f"{source['input']} ({source['kind']})")
     pdf.row("sha256", source["sha256"])
-    for row in platform_rows(report["source"]):
+    for row in platform_rows(report.source.to_dict()):
         pdf.row(row.label, row.text)
-    claims = report["claims"]
-    said = ", ".join(f"{k} {v}" for k, v in (("date", claims.get("date")), ("place", claims.get("location")),
-                                               ("event", claims.get("event"))) if v)
+    claims = report.claims
+    said = ", ".join(f"{k} {v}" for k, v in (("date", claims.date), ("place", claims.location),
+                                               ("event", claims.event)) if v)
     pdf.row("Claimed", said or "nothing")
 
-    def dated(m: dict[str, Any]) -> str:
-        if not m.get("published"):
+    def dated(item: ArchiveItem) -> str:
+        if not item.published:
             return "date unknown"
-        return f"{m['published']} ({origin_words(m.get('date_origin'), m.get('platform'))})"
+        return f"{item.published} ({origin_words(item.date_origin, item.platform)})"
 
-    earliest = report.get("earliest")
+    earliest = report.earliest.item if report.earliest else None
     if earliest:
         pdf.text("Earliest known upload", size=12, bold=True, gap=1)
-        pdf.row("Archive item", f"#{earliest['archive_id']} {earliest.get('title') or 'untitled'}")
+        pdf.row("Archive item", f"#{earliest.id} {earliest.title or 'untitled'}")
         pdf.row("Published", dated(earliest))
-        for label, key in (("Location", "location"), ("Event", "event"), ("Source", "source_url"),
-                           ("Fact-check", "factcheck_url")):
-            if earliest.get(key):
-                pdf.row(label, earliest[key])
+        for label, value in (("Location", earliest.location), ("Event", earliest.event),
+                             ("Source", earliest.source_url), ("Fact-check", earliest.factcheck_url)):
+            if value:
+                pdf.row(label, value)
     segments = pack_segments(report)
     if segments:
         pdf.text("Evidence: matched seconds, start, middle and end", size=12, bold=True, gap=1)
     for seg in segments:
         m, s = seg.match, seg.segment
-        pdf.text(f"Segment {seg.n + 1}: checked video {_seconds(s['query_start'])}–{_seconds(s['query_end'])} "
-                 f"shows archive #{m['archive_id']} ({m.get('title') or 'untitled'}, {dated(m)}) "
-                 f"{_seconds(s['archive_start'])}–{_seconds(s['archive_end'])}; "
-                 f"{round(100 * m['coverage'])}% of the video"
+        pdf.text(f"Segment {seg.n + 1}: checked video {_seconds(s.query_start)}–{_seconds(s.query_end)} "
+                 f"shows archive #{m.item.id} ({m.item.title or 'untitled'}, {dated(m.item)}) "
+                 f"{_seconds(s.archive_start)}–{_seconds(s.archive_end)}; "
+                 f"{round(100 * m.coverage)}% of the video"
                  + ("; the checked video is a mirrored copy: its frames are shown flipped back" if seg.flipped
                     else ""), size=9, bold=True)
         for pair in seg.pairs:
@@ -195,31 +192,30 @@ def report_pdf(pipeline: Any, job: Job, url: str | None = None,
                 continue
             pdf.images([(checked, f"{pair.position}: checked video at {_seconds(pair.query_t)}"
                                   + (" (flipped back)" if seg.flipped else "")),
-                        (archive, f"{pair.position}: archive #{m['archive_id']} at "
-                                  f"{_seconds(archive_time(pipeline, job.id, seg, pair))}")])
-    timeline = _timeline(pipeline, job)
+                        (archive, f"{pair.position}: archive #{m.item.id} at "
+                                  f"{_seconds(archive_time(pipeline, job_id, seg, pair))}")])
+    timeline = _timeline(report, job_id)
     if timeline is not None:
         pdf.text("Known uploads over time", size=12, bold=True, gap=1)
         pdf.images([(timeline, "Every known upload of the footage; the checked upload in red")], height=55)
-    if report["footage"]:
+    if report.footage:
         pdf.text("Every known upload of the footage (oldest first) and who vouches for its date", size=12,
                  bold=True, gap=1)
-        for item in report["footage"]:
-            who = item.get("uploader") or item.get("platform") or item["kind"]
-            pdf.row(f"#{item['id']}", f"{item.get('title') or 'untitled'} · {who} · {dated(item)}"
-                    + (f" · {item['source_url']}" if item.get("source_url") else ""))
+        for item in report.footage:
+            who = item.uploader or item.platform or item.kind
+            pdf.row(f"#{item.id}", f"{item.title or 'untitled'} · {who} · {dated(item)}"
+                    + (f" · {item.source_url}" if item.source_url else ""))
     return pdf.bytes()
 
 
-def evidence_zip(pipeline: Any, job: Job, url: str | None = None) -> bytes:
+def evidence_zip(pipeline: Pipeline, job_id: str, report: Report, url: str | None = None) -> bytes:
     """The PDF, the report JSON (no server paths), the timeline and every evidence frame, zipped."""
-    report = _done(job)
-    pictures = _pictures(pipeline, job, report)
+    pictures = _pictures(pipeline, job_id, report)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("report.pdf", report_pdf(pipeline, job, url, pictures))
+        z.writestr("report.pdf", report_pdf(pipeline, job_id, report, url, pictures))
         z.writestr("report.json", json.dumps(public_report(report), indent=2, ensure_ascii=False))
-        timeline = _timeline(pipeline, job)
+        timeline = _timeline(report, job_id)
         if timeline is not None:
             z.writestr("timeline.png", timeline)
         for (n, position, side), data in sorted(pictures.items()):

@@ -12,15 +12,18 @@ from pathlib import PurePath
 from typing import Any
 
 from service.markup import is_http_url
+from service.models import Report
 
 __all__ = ["public_report"]
 
 
-def public_report(report: dict[str, Any]) -> dict[str, Any]:
-    source = {k: v for k, v in report["source"].items() if k != "media_path"}
+def public_report(report: Report) -> dict[str, Any]:
+    """``report.to_dict()`` as anyone outside the server may see it."""
+    shown = report.to_dict()
+    source = {k: v for k, v in shown["source"].items() if k != "media_path"}
     given = str(source.get("input") or "")
     if is_http_url(given):
         source["kind"] = "link"
     else:
         source["kind"], source["input"] = "upload", PurePath(given).name or "upload"
-    return {**report, "source": source}
+    return {**shown, "source": source}

@@ -11,7 +11,7 @@ def _all_tables() -> None:
     # Tables defined beside the code that uses them join the shared metadata on import.
     import service.archive.sources  # noqa: F401
     import service.auth  # noqa: F401
-    import service.jobs  # noqa: F401
+    import service.jobs.store  # noqa: F401
 
 
 _all_tables()
