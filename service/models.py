@@ -290,6 +290,14 @@ class SignalMatch:
             "evidence": self.evidence.to_dict(),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SignalMatch:
+        return cls(signal=str(d["signal"]), medium=d["medium"], score=float(d["score"]),
+                   coverage=float(d["coverage"]), transform=str(d.get("transform", "")),
+                   flipped=bool(d.get("flipped", False)),
+                   segments=tuple(Segment.from_dict(s) for s in d["segments"]),
+                   evidence=MatchEvidence.from_dict(d["evidence"]))
+
 
 @dataclass(frozen=True)
 class Match:
@@ -355,7 +363,10 @@ class Match:
         evidence = d.get("evidence")
         return cls(item=item, score=float(d["score"]), coverage=float(d["coverage"]), flipped=bool(d["flipped"]),
                    transform=str(d["transform"]), segments=tuple(Segment.from_dict(s) for s in d["segments"]),
-                   evidence=MatchEvidence.from_dict(evidence) if evidence else None)
+                   evidence=MatchEvidence.from_dict(evidence) if evidence else None,
+                   # Reports stored before signal types have neither.
+                   signals=tuple(SignalMatch.from_dict(s) for s in d.get("signals") or ()),
+                   differs=tuple(d.get("differs") or ()))
 
 
 # The archive item's fields a match's dict repeats (besides its id as ``archive_id``).
