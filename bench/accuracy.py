@@ -292,6 +292,7 @@ class FirstseenTool:
     name = "firstseen"
 
     def __init__(self, home: Path) -> None:
+        # The signal types come from FIRSTSEEN_SIGNALS like any deployment's (``--signals`` sets it).
         self.pipeline = Pipeline.from_settings(Settings(home=home, database_url=None, index_backend="exact"))
 
     def add(self, name: str, path: Path) -> float:
@@ -881,6 +882,7 @@ def run_real(cache: Path, tools: Sequence[str], sources: Sequence[str] | None = 
         "eval_s": round(done - built, 1),
         "wall_s": round(done - started, 1),
         "load_average": os.getloadavg(),
+        "signals": signal_names(),
         "selection": {"sources": list(sources) if sources else None, "split": split,
                       "edits": list(edits) if edits else None},
         "missing": corpus.missing,
@@ -897,6 +899,13 @@ def run_real(cache: Path, tools: Sequence[str], sources: Sequence[str] | None = 
     return {"meta": meta, "summary": summarise_real(raw), "raw": raw}
 
 
+def signal_names() -> list[str]:
+    """The signal types firstseen runs with (``Settings.signals``; ``--signals`` chooses them)."""
+    from service.signals.registry import signal_types
+
+    return [t.name for t in signal_types(Settings())]
+
+
 def run(cache: Path, tools: Sequence[str], small: bool = False, edits: Sequence[str] | None = None,
         sources: Sequence[str] | None = None, workers: int = 2, progress: bool = True) -> dict[str, Any]:
     """Build (cached) and evaluate; the full result dict (meta, summary, per-query records)."""
@@ -910,6 +919,7 @@ def run(cache: Path, tools: Sequence[str], small: bool = False, edits: Sequence[
         "build_s": round(built - started, 1),
         "wall_s": round(time.perf_counter() - started, 1),
         "load_average": os.getloadavg(),
+        "signals": signal_names(),
         "corpus": {c.name: {"kind": c.kind, "duration": c.duration, "parent": c.parent, "notes": c.notes}
                    for c in clips.values()},
     }
@@ -936,10 +946,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-write", action="store_true", help="print the tables, write nothing under docs/")
     parser.add_argument("--write", action="store_true",
                         help="write docs/ even for a subset (--sources, --edits, --split); off by default")
+    parser.add_argument("--signals", help="comma list of firstseen's signal types, e.g. video-phash (default: "
+                                          "FIRSTSEEN_SIGNALS, else every registered one): runs with audio on and off")
     parser.add_argument("--save", type=Path,
                         help="keep the full result here too (default: <cache>/last-accuracy*.json)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.signals:  # through the environment, so every worker process's Settings see it too
+        os.environ["FIRSTSEEN_SIGNALS"] = json.dumps([s for s in args.signals.split(",") if s])
+        print(f"firstseen signals: {', '.join(signal_names())}")
     tools = [t for t in args.tools.split(",") if t]
     edits = args.edits.split(",") if args.edits else None
     names = args.sources.split(",") if args.sources else None

@@ -28,10 +28,15 @@ __all__ = [
     "ArchiveMetadata",
     "Backgrounds",
     "Claims",
+    "SignalRecord",
     "LINK_FIELDS",
+    "MEDIA",
     "Match",
+    "MatchEvidence",
+    "Medium",
     "Report",
     "Segment",
+    "SignalMatch",
     "SourceInfo",
     "Verdict",
     "VideoFingerprint",
@@ -214,7 +219,7 @@ class Segment:
         return cls(**_known(cls, d))
 
 
-EvidenceBasis = Literal["identical_file", "moving_content", "appearance", "static_scene"]
+EvidenceBasis = Literal["identical_file", "moving_content", "appearance", "static_scene", "sound"]
 
 
 @dataclass(frozen=True)
@@ -226,7 +231,8 @@ class MatchEvidence:
     matches frame by frame), ``appearance`` (the picture matches at these
     moments better than at any other moment of the archived video) or
     ``static_scene`` (nothing moves in either video: the same place, but the
-    moment cannot be told apart).
+    moment cannot be told apart) or ``sound`` (the soundtrack matches over time:
+    an audio signal; its frames are the audio fingerprint's).
     """
 
     basis: EvidenceBasis
@@ -249,8 +255,60 @@ class MatchEvidence:
         return cls(**_known(cls, d))  # ``weak`` is derived, not stored
 
 
+# What a signal shows of the footage (service.signals): the verdict words each medium in its own sentence.
+Medium = Literal["video", "audio"]
+MEDIA: tuple[Medium, ...] = ("video", "audio")
+
+
+@dataclass(frozen=True)
+class SignalMatch:
+    """What one signal type (``service.signals``) found for one archive item: the query's seconds that
+    show it, and how well.
+
+    ``evidence`` says what the match rests on (``MatchEvidence.basis``); ``transform`` which variant of
+    the query matched ("full", "mirror" ... for video; "" where a signal has none), ``flipped`` whether
+    that variant is a mirror image.
+    """
+
+    signal: str
+    medium: Medium
+    segments: tuple[Segment, ...]
+    score: float  # 0..1
+    coverage: float  # share of the query's informative duration the segments explain
+    evidence: MatchEvidence
+    transform: str = ""
+    flipped: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signal": self.signal,
+            "medium": self.medium,
+            "score": round(self.score, 3),
+            "coverage": round(self.coverage, 3),
+            "transform": self.transform,
+            "flipped": self.flipped,
+            "segments": [s.to_dict() for s in self.segments],
+            "evidence": self.evidence.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SignalMatch:
+        return cls(signal=str(d["signal"]), medium=d["medium"], score=float(d["score"]),
+                   coverage=float(d["coverage"]), transform=str(d.get("transform", "")),
+                   flipped=bool(d.get("flipped", False)),
+                   segments=tuple(Segment.from_dict(s) for s in d["segments"]),
+                   evidence=MatchEvidence.from_dict(d["evidence"]))
+
+
 @dataclass(frozen=True)
 class Match:
+    """An archive item the query shows.
+
+    ``score`` … ``evidence`` are those of the first signal in the registry's order that matched (the
+    video's, where it matched); ``signals`` holds every signal's own match, and ``differs`` the media
+    both sides have whose signal was compared and did *not* match (the same picture with other sound).
+    """
+
     item: ArchiveItem
     score: float  # 0..1, confidence from frame agreement
     coverage: float  # share of the query's informative duration that is matched
@@ -258,6 +316,14 @@ class Match:
     transform: str  # which query view matched best: "full", "mirror", "rot90", "region"...
     segments: tuple[Segment, ...]
     evidence: MatchEvidence | None = None  # None: not matched directly, a relative of a match's footage
+    signals: tuple[SignalMatch, ...] = ()
+    differs: tuple[Medium, ...] = ()
+
+    @property
+    def media(self) -> tuple[Medium, ...]:
+        """The media that match, in ``MEDIA`` order."""
+        found = {s.medium for s in self.signals}
+        return tuple(m for m in MEDIA if m in found)
 
     def to_dict(self) -> dict[str, Any]:
         it = self.item
@@ -279,6 +345,8 @@ class Match:
             "transform": self.transform,
             "segments": [s.to_dict() for s in self.segments],
             "evidence": self.evidence.to_dict() if self.evidence else None,
+            "signals": [s.to_dict() for s in self.signals],
+            "differs": list(self.differs),
         }
 
     @classmethod
@@ -296,7 +364,10 @@ class Match:
         evidence = d.get("evidence")
         return cls(item=item, score=float(d["score"]), coverage=float(d["coverage"]), flipped=bool(d["flipped"]),
                    transform=str(d["transform"]), segments=tuple(Segment.from_dict(s) for s in d["segments"]),
-                   evidence=MatchEvidence.from_dict(evidence) if evidence else None)
+                   evidence=MatchEvidence.from_dict(evidence) if evidence else None,
+                   # Reports stored before signal types have neither.
+                   signals=tuple(SignalMatch.from_dict(s) for s in d.get("signals") or ()),
+                   differs=tuple(d.get("differs") or ()))
 
 
 # The archive item's fields a match's dict repeats (besides its id as ``archive_id``).
@@ -400,3 +471,19 @@ def _known(cls: type, d: dict[str, Any]) -> dict[str, Any]:
     version dropped or derived ones (``to_dict`` adds a few)."""
     names = {f.name for f in fields(cls)}
     return {k: v for k, v in d.items() if k in names}
+
+
+@dataclass(frozen=True)
+class SignalRecord:
+    """One item's fingerprint of one signal type as stored and exported.
+
+    ``payload`` is what the index is built from (read for every item when a process starts);
+    ``detail`` what only alignment needs (read for a check's few candidate items), or None.
+    ``version`` is the type's ``version`` when it was written: ``from_record`` refuses (or upgrades)
+    any other.
+    """
+
+    signal: str
+    version: int
+    payload: bytes
+    detail: bytes | None = None

@@ -18,46 +18,30 @@ import hashlib
 import json
 import logging
 import shutil
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from service.archive.changes import ChangeFeed
-from service.archive.index import ExactIndex, HashIndex, Hits
-from service.archive.mih import MultiIndexHashIndex
 from service.archive.sources import Source, SourceStore
 from service.archive.store import ArchiveStore, create_db_engine
 from service.dates import DateOrigin, fetched_date_origin, sort_by_date, source_date
-from service.decode.frames import DecodeLimits, SampledVideo, sample_frames
-from service.errors import BadInput, DecodeError, FirstseenError, NotFound, TooLarge
-from service.fingerprint.base import Hasher
-from service.fingerprint.phash import PHasher
-from service.fingerprint.views import ARCHIVE_VIEWS, FG_PREFIX, QUERY_VIEWS, fingerprint_video
+from service.errors import BadInput, DecodeError, FirstseenError, TooLarge
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
 from service.ingest.listing import list_source
 from service.markup import http_link
-from service.match.align import MAX_HAMMING, ArchiveMotion, align_item
-from service.match.search import TWO_STAGE_MIN_HASHES, find_hits
+from service.match.matcher import Fingerprints, Matcher
 from service.match.verdict import decide, footage_history
 from service.models import (
     ArchiveItem,
     ArchiveMetadata,
     Claims,
     Match,
-    MatchEvidence,
     Report,
-    Segment,
     SourceInfo,
-    VideoFingerprint,
 )
 from service.settings import Settings
+from service.signals.base import SignalIndex
 
 __all__ = ["CrawlSummary", "Pipeline", "ProgressFn"]
 
@@ -66,10 +50,6 @@ log = logging.getLogger(__name__)
 
 def _no_progress(_fraction: float, _stage: str) -> None:
     return None
-
-
-def _stage(progress: ProgressFn, start: float, end: float, name: str) -> Callable[[float], None]:
-    return lambda f: progress(start + (end - start) * max(0.0, min(1.0, f)), name)
 
 
 @dataclass(frozen=True)
@@ -81,12 +61,6 @@ class CrawlSummary:
     failed: tuple[tuple[str, str], ...]  # (url, reason)
 
 
-# How stale a process's view of the archive may get: how often a check reads the change feed
-# (one indexed read of the few newest audit rows; service/archive/changes.py).
-INDEX_SYNC_S = 0.25
-# Candidate items whose foreground hashes stay in memory between checks.
-FOREGROUND_CACHE_ITEMS = 256
-
 MANIFEST_FIELDS = ("file", "title", "published", "location", "event", "source_url", "notes",
                    "factcheck_url", "platform", "uploader")
 
@@ -97,19 +71,13 @@ class Pipeline:
         settings: Settings,
         store: ArchiveStore,
         downloader: Downloader | None = None,
-        index: HashIndex | None = None,
-        hasher: Hasher | None = None,
+        matcher: Matcher | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.downloader = downloader or LocalOrYtDlpDownloader(settings)
-        self.hasher = hasher or PHasher()
-        self._index = index
-        self._index_lock = threading.Lock()
-        self._archive_times: dict[int, np.ndarray] = {}
-        self._motion_cache: OrderedDict[int, ArchiveMotion] = OrderedDict()
-        self._synced_at = 0.0
-        self._changes = ChangeFeed(store.engine)
+        # Every turned-on signal type's index and the matching over them (service/match/matcher.py).
+        self.matcher = matcher or Matcher(settings, store)
         self.sources = SourceStore(store.engine)
 
     @classmethod
@@ -128,81 +96,10 @@ class Pipeline:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # -- index ---------------------------------------------------------
     @property
-    def index(self) -> HashIndex:
-        """Built from the store on first use: exact below a million hashes, multi-index hashing above."""
-        with self._index_lock:
-            if self._index is None:
-                self._changes.start()  # before reading: a change made meanwhile is applied by the next sync
-                stored = [s for s in self.store.fingerprints() if s.fingerprint.hasher == self.hasher.name]
-                total = sum(int(np.count_nonzero(s.fingerprint.hashes)) for s in stored)
-                backend = self.settings.index_backend
-                use_mih = backend == "mih" or (backend == "auto" and total >= TWO_STAGE_MIN_HASHES)
-                index: HashIndex = MultiIndexHashIndex() if use_mih else ExactIndex()
-                for s in stored:
-                    index.add(s.item_id, s.fingerprint)
-                    self._archive_times[s.item_id] = s.fingerprint.times
-                if isinstance(index, MultiIndexHashIndex):
-                    index.compact()
-                self._index = index
-                self._synced_at = time.monotonic()
-            return self._index
-
-    def _sync_index(self) -> None:
-        """Pick up items other processes added or removed (at most every INDEX_SYNC_S), from the change feed."""
-        index = self.index
-        if time.monotonic() - self._synced_at < INDEX_SYNC_S:
-            return
-        self._synced_at = time.monotonic()
-        changes = self._changes.since_last()
-        if not changes:
-            return
-        known = index.item_ids()
-        # A removed id is dropped even when it came back (SQLite may reuse the highest id): re-read below.
-        for gone in changes.removed & known:
-            index.remove(gone)
-            self._archive_times.pop(gone, None)
-            self._motion_cache.pop(gone, None)
-        new = sorted((changes.added | changes.removed) - (known - changes.removed))
-        if new:  # fingerprints of items still stored; an item added and removed since reads as nothing
-            for s in self.store.fingerprints(new):
-                if s.fingerprint.hasher == self.hasher.name:
-                    index.add(s.item_id, s.fingerprint)
-                    self._archive_times[s.item_id] = s.fingerprint.times
-
-    def _index_add(self, item_id: int, fp: VideoFingerprint) -> None:
-        index = self.index
-        index.add(item_id, fp)
-        self._archive_times[item_id] = fp.times
-
-    def _archive_motion(self, item_id: int) -> ArchiveMotion:
-        """An archive item's foreground hashes (columns as ARCHIVE_VIEWS) and backgrounds; either None
-        for items stored before they existed.
-
-        Read from the store for the few candidate items of a query (not held in memory for the whole
-        archive), with a small cache for repeated checks.
-        """
-        if item_id in self._motion_cache:
-            self._motion_cache.move_to_end(item_id)
-            return self._motion_cache[item_id]
-        fg: npt.NDArray[np.uint64] | None = None
-        for stored in self.store.fingerprints([item_id]):
-            views = stored.fingerprint.views
-            if not any(v.startswith(FG_PREFIX) for v in views):
-                break
-            fg = np.zeros((len(stored.fingerprint.times), len(ARCHIVE_VIEWS)), dtype=np.uint64)
-            for j, view in enumerate(ARCHIVE_VIEWS):
-                if FG_PREFIX + view in views:
-                    fg[:, j] = stored.fingerprint.hashes[:, views.index(FG_PREFIX + view)]
-        backgrounds = self.store.backgrounds(item_id) if fg is not None else None
-        if backgrounds is not None and backgrounds.views != ARCHIVE_VIEWS:
-            backgrounds = None  # stored under another view layout: not comparable column by column
-        motion = ArchiveMotion(foreground=fg, backgrounds=backgrounds)
-        self._motion_cache[item_id] = motion
-        while len(self._motion_cache) > FOREGROUND_CACHE_ITEMS:
-            self._motion_cache.popitem(last=False)
-        return motion
+    def index(self) -> SignalIndex[Any]:
+        """The first signal type's index (the video's), built from the store on first use."""
+        return self.matcher.index()
 
     # -- stages --------------------------------------------------------
     def fetch(self, source: str, progress: ProgressFn = _no_progress) -> SourceInfo:
@@ -215,72 +112,13 @@ class Pipeline:
             info = dataclasses.replace(info, duration=info.duration or own.duration, container=own.tags)
         return info
 
-    def fingerprint(self, info: SourceInfo, progress: ProgressFn = _no_progress) -> VideoFingerprint:
-        limits = DecodeLimits(max_duration_s=self.settings.max_duration_s, max_pixels=self.settings.max_pixels,
-                              max_decode_s=self.settings.max_decode_s)
-        video: SampledVideo = sample_frames(
-            Path(info.media_path), self.settings.sample_fps, limits, _stage(progress, 0.3, 0.75, "decode")
-        )
-        fp, regions = fingerprint_video(video, self.hasher, _stage(progress, 0.75, 0.9, "fingerprint"))
-        log.debug("regions of %s: %s", info.media_path, regions)
-        if not fp.hashes.any():
-            raise BadInput(f"{Path(info.media_path).name} has no informative frames (blank video)")
-        return fp
+    def fingerprint(self, info: SourceInfo, progress: ProgressFn = _no_progress) -> Fingerprints:
+        """Every turned-on signal type's fingerprint of the fetched media."""
+        return self.matcher.extract(Path(info.media_path), lambda f, name: progress(0.3 + 0.6 * f, name))
 
-    def match(self, fp: VideoFingerprint, exclude: Sequence[int] = (), sha256: str | None = None) -> list[Match]:
-        """Every archive item the fingerprint matches, best first; a byte-identical file (``sha256``) always."""
-        self._sync_index()
-        cols = [fp.views.index(v) for v in QUERY_VIEWS]
-        hits = find_hits(self.index, fp.hashes[:, cols], QUERY_VIEWS.index("full"), MAX_HAMMING)
-        informative = fp.hashes[:, fp.views.index("full")] != 0
-        query_fg = fp.hashes[:, [fp.views.index(FG_PREFIX + v) for v in QUERY_VIEWS]]
-        step = 1.0 / self.settings.sample_fps
-        matches: list[Match] = []
-        for item_id in np.unique(hits.item_id):
-            if int(item_id) in exclude or int(item_id) not in self._archive_times:
-                continue
-            sel = hits.item_id == item_id
-            sub = Hits(hits.query_row[sel], hits.item_id[sel], hits.frame[sel], hits.view[sel], hits.distance[sel])
-            aligned = align_item(int(item_id), sub, fp.times, self._archive_times[int(item_id)],
-                                 informative, step, fp.duration, query_fg, self._archive_motion(int(item_id)),
-                                 fp.query_coefficients)
-            if aligned is None:
-                continue
-            try:
-                item = self.store.get(int(item_id))
-            except NotFound:  # removed by another process since our index last synced
-                continue
-            matches.append(Match(
-                item=item, score=aligned.score, coverage=aligned.coverage,
-                flipped=aligned.flipped, transform=aligned.transform, segments=aligned.segments,
-                evidence=aligned.evidence,
-            ))
-        if sha256 is not None:
-            matches = self._with_identical_files(matches, fp, sha256, exclude)
-        matches.sort(key=lambda m: (m.evidence is None or m.evidence.basis != "identical_file",
-                                    -(m.score * sum(s.frames for s in m.segments)), m.item.id))
-        return matches
-
-    def _with_identical_files(self, matches: list[Match], fp: VideoFingerprint, sha256: str,
-                              exclude: Sequence[int]) -> list[Match]:
-        """Archived files with the same bytes are the same footage whatever the frames say (a static
-        scene, a clip too short to align): mark those matched, add those missed, whole length."""
-        found = {m.item.id: m for m in matches}
-        informative = int(np.count_nonzero(fp.hashes[:, fp.views.index("full")]))
-        for item in self.store.find_by_sha256(sha256):
-            if item.id in exclude:
-                continue
-            evidence = MatchEvidence(basis="identical_file", frames_matched=informative,
-                                     frames_compared=informative, foreground_matched=0, foreground_compared=0,
-                                     query_share=1.0, short=False)
-            if item.id in found:
-                found[item.id] = replace(found[item.id], evidence=evidence)
-                continue
-            whole = Segment(query_start=0.0, query_end=fp.duration, archive_start=0.0, archive_end=item.duration,
-                            speed=1.0, frames=informative, mean_distance=0.0)
-            found[item.id] = Match(item=item, score=1.0, coverage=1.0, flipped=False, transform="identical file",
-                                   segments=(whole,), evidence=evidence)
-        return list(found.values())
+    def match(self, fps: Fingerprints, exclude: Sequence[int] = (), sha256: str | None = None) -> list[Match]:
+        """Every archive item the fingerprints match, best first; a byte-identical file (``sha256``) always."""
+        return self.matcher.match(fps, exclude, sha256)
 
     # -- use cases -----------------------------------------------------
     def archive_add(self, source: str, meta: ArchiveMetadata, kind: str = "curated",
@@ -298,15 +136,16 @@ class Pipeline:
         progress(1.0, "done")
         return item
 
-    def _store_new(self, info: SourceInfo, fp: VideoFingerprint, meta: ArchiveMetadata, kind: str,
+    def _store_new(self, info: SourceInfo, fp: Fingerprints, meta: ArchiveMetadata, kind: str,
                    matches: Sequence[Match], keep_media: bool, actor: str = "system",
                    origin: str | None = None, date_origin: DateOrigin | None = None,
                    claims: Claims | None = None) -> ArchiveItem:
         """One transaction for the item and its hashes, then index it and link its footage."""
         media_path = self._keep_media(info) if keep_media else None
-        item = self.store.add(meta, fp, info.sha256, kind=kind, media_path=media_path, actor=actor, origin=origin,
-                              date_origin=date_origin, claims=claims)
-        self._index_add(item.id, fp)
+        item = self.store.add(meta, self.matcher.records(fp), info.sha256, kind=kind, media_path=media_path,
+                              actor=actor, origin=origin, date_origin=date_origin, claims=claims,
+                              duration=fp.summary.duration, frame_count=fp.summary.frames)
+        self.matcher.add(item.id, fp)
         if matches:
             self._link(item.id, matches)
             item = self.store.get(item.id)
@@ -329,9 +168,7 @@ class Pipeline:
 
     def archive_remove(self, item_id: int, actor: str = "system") -> ArchiveItem:
         item = self.store.remove(item_id, actor=actor)
-        self.index.remove(item_id)
-        self._archive_times.pop(item_id, None)
-        self._motion_cache.pop(item_id, None)
+        self.matcher.remove(item_id)
         return item
 
     def archive_import(self, folder: Path, manifest: Path,

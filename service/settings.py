@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # --- index: "auto" picks exact numpy below a million hashes, multi-index hashing above
     index_backend: Literal["auto", "exact", "mih"] = "auto"
 
+    # --- signals (service/signals/registry.py): which kinds of evidence a check extracts and matches, by name
+    # ("video-phash" ...); None: every registered type whose library is installed.
+    signals: list[str] | None = None
+
     # --- decode
     sample_fps: float = 2.0
     # Wall-clock seconds one file may take to decode, then TooLarge. Not CPU time: FFmpeg decodes on

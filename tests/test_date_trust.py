@@ -23,6 +23,7 @@ from alembic import command
 
 from service.archive.schema import alembic_config
 from service.archive.store import ArchiveStore, create_db_engine
+from service.archive.video_record import video_record
 from service.dates import PLATFORM_HOSTS, fetched_date_origin
 from service.errors import BadInput
 from service.ingest.downloader import ProgressFn
@@ -30,6 +31,7 @@ from service.match.verdict import decide
 from service.models import ArchiveItem, ArchiveMetadata, Claims, Match, MatchEvidence, SourceInfo, VideoFingerprint
 from service.pipeline import Pipeline
 from service.settings import Settings
+from service.signals.base import SignalRecord
 from service.timeline import entries_from_items
 from tests.conftest import LoopbackServer, Media, database_for_test, serve_directory
 from tests.live_app import LiveApp, serve, web_login
@@ -255,9 +257,12 @@ def test_a_curated_upload_wins_a_tie_and_a_readers_place_is_never_recorded_prove
 
 
 # -- stored, edited, exported and migrated with the item -----------------------------------------------------
-def _fingerprint() -> VideoFingerprint:
-    return VideoFingerprint("phash-8x8", ("full",), np.arange(4, dtype=np.float32),
-                            np.arange(1, 5, dtype=np.uint64).reshape(4, 1), 2.0)
+def _fingerprint() -> list[SignalRecord]:
+    return [video_record(VideoFingerprint("phash-8x8", ("full",), np.arange(4, dtype=np.float32),
+                                          np.arange(1, 5, dtype=np.uint64).reshape(4, 1), 2.0))]
+
+
+_SIZE = {"duration": 2.0, "frame_count": 4}
 
 
 def test_the_store_keeps_the_origin_and_an_editors_edit_vouches_for_the_date(cli: Any, settings: Settings) -> None:
@@ -265,18 +270,18 @@ def test_the_store_keeps_the_origin_and_an_editors_edit_vouches_for_the_date(cli
     store = ArchiveStore(create_db_engine(settings.resolved_database_url))
     try:
         dated = ArchiveMetadata(published="2019-07-02")
-        assert store.add(dated, _fingerprint(), "a" * 64).date_origin == "curated"
-        observed = store.add(dated, _fingerprint(), "b" * 64, kind="observed")
+        assert store.add(dated, _fingerprint(), "a" * 64, **_SIZE).date_origin == "curated"
+        observed = store.add(dated, _fingerprint(), "b" * 64, **_SIZE, kind="observed")
         assert observed.date_origin == "claimed"  # nobody vouched
-        assert store.add(ArchiveMetadata(), _fingerprint(), "c" * 64, kind="observed",
+        assert store.add(ArchiveMetadata(), _fingerprint(), "c" * 64, **_SIZE, kind="observed",
                          date_origin="platform").date_origin is None  # no date, no origin
         with pytest.raises(BadInput):
-            store.add(dated, _fingerprint(), "d" * 64, date_origin="trust me")
+            store.add(dated, _fingerprint(), "d" * 64, **_SIZE, date_origin="trust me")
         assert store.update(observed.id, {"title": "x"}).date_origin == "claimed"
         assert store.update(observed.id, {"published": "2019-07-03"}).date_origin == "curated"
         assert store.update(observed.id, {"published": None}).date_origin is None
 
-        platform = store.add(dated, _fingerprint(), "e" * 64, kind="observed", date_origin="platform")
+        platform = store.add(dated, _fingerprint(), "e" * 64, **_SIZE, kind="observed", date_origin="platform")
         out = settings.home / "export.jsonl"
         assert cli("archive", "export", out).exit_code == 0
         assert '"date_origin": "platform"' in out.read_text()

@@ -16,8 +16,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from service.archive.store import audit, create_db_engine, fingerprints, items
+from service.archive.store import audit, create_db_engine, items, signals
+from service.archive.video_record import video_fingerprint
 from service.settings import Settings
+from service.signals.base import SignalRecord
 from tests.conftest import Media
 from tests.live_app import free_port, start_serve_process
 
@@ -46,15 +48,16 @@ def assert_consistent(settings: Settings) -> int:
     try:
         with engine.connect() as c:
             item_rows = c.execute(sa.select(items.c.id, items.c.frame_count)).fetchall()
-            fp_rows = {r.item_id: r for r in c.execute(sa.select(fingerprints)).fetchall()}
+            fp_rows = {r.item_id: r for r in c.execute(sa.select(signals).where(signals.c.signal == "video-phash"))}
             added = {r.item_id for r in c.execute(sa.select(audit.c.item_id).where(audit.c.action == "add"))}
             if engine.dialect.name == "sqlite":
                 assert c.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         assert {r.id for r in item_rows} == set(fp_rows) == added
         for r in item_rows:
-            views = len(fp_rows[r.id].views.split(","))
-            assert len(fp_rows[r.id].hashes) == 8 * views * r.frame_count
-            assert len(fp_rows[r.id].times) == 4 * r.frame_count
+            row = fp_rows[r.id]
+            fp = video_fingerprint(SignalRecord(row.signal, row.version, row.payload, row.detail))
+            assert fp.hashes.shape == (r.frame_count, len(fp.views))
+            assert len(fp.times) == r.frame_count
         return len(item_rows)
     finally:
         engine.dispose()

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+import service.match.matcher as matcher_module
 import service.match.search as search
-import service.pipeline as pipeline_module
 from service.archive.index import ExactIndex
 from service.archive.mih import SPLITS, MultiIndexHashIndex
 from service.fingerprint.views import ALL_VIEWS
@@ -94,7 +94,7 @@ def test_two_stage_query_finds_the_same_matches(settings: Settings, media: Media
 
 def test_other_processes_see_additions_and_never_return_removed_items(settings: Settings, media: Media,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline_module, "INDEX_SYNC_S", 0.2)
+    monkeypatch.setattr(matcher_module, "INDEX_SYNC_S", 0.2)
     with Pipeline.from_settings(settings) as writer, Pipeline.from_settings(settings) as reader:
         assert reader.check(str(media.reencode), remember=False).verdict == "no_prior_match"
         item = writer.archive_add(str(media.original), ArchiveMetadata(title="A"))

@@ -3,7 +3,7 @@
 Every addition and removal writes its ``audit`` row in the same transaction as the
 item (service/archive/store.py), so the audit log, read by id from a cursor, is a
 change feed on SQLite and PostgreSQL alike. A process's in-memory index
-(``Pipeline._sync_index``) asks ``ChangeFeed.since_last()`` before a check: one
+(``Matcher.sync``, service/match/matcher.py) asks ``ChangeFeed.since_last()`` before a check: one
 indexed range read of a few small rows, instead of every item id of the archive.
 
 On PostgreSQL ids come from a sequence, and a transaction can commit after one that

@@ -3,10 +3,15 @@
 Part of archive. The format is JSON Lines, gzip-compressed when the file name
 ends in ``.gz``; see docs/archive-format.md:
 
-    {"format": "firstseen-archive", "version": 1, "exported_at": "...", "items": N, "links": M}
-    {"type": "item", "id": 7, "kind": "curated", "title": ..., ..., "fingerprint":
-        {"hasher": "phash-8x8", "views": [...], "times_f32le": "<base64>", "hashes_u64le": "<base64>"}}
+    {"format": "firstseen-archive", "version": 2, "exported_at": "...", "items": N, "links": M}
+    {"type": "item", "id": 7, "kind": "curated", "title": ..., "duration": 12.0, "frame_count": 24, ...,
+     "signals": [{"signal": "video-phash", "version": 1, "payload_b64": "<base64>", "detail_b64": "<base64>"}]}
     {"type": "link", "item_a": 7, "item_b": 3, "score": 0.93, "segments": [...]}
+
+Each item carries its stored signal records as they are (``service.signals.base.SignalRecord``), so a
+signal type added later is exported and imported with no change here. Version 1 files (one pHash
+``fingerprint`` object per item, from before signal types) still import: their fingerprint becomes a
+``video-phash`` record.
 
 Import is one transaction: a bad line anywhere leaves the archive untouched.
 Item ids are reassigned; links and footage clusters follow the new ids.
@@ -34,13 +39,15 @@ import numpy as np
 import sqlalchemy as sa
 
 from service.archive.store import EDITABLE, ArchiveStore, items, links
+from service.archive.video_record import VIDEO_SIGNAL, video_fingerprint, video_record
 from service.errors import BadInput
-from service.models import ArchiveMetadata, Backgrounds, Claims, VideoFingerprint
+from service.models import ArchiveMetadata, Backgrounds, Claims, SignalRecord, VideoFingerprint
 
 __all__ = ["FORMAT", "MAX_LINE_BYTES", "export_archive", "import_archive"]
 
 FORMAT = "firstseen-archive"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)  # version 1: one pHash fingerprint per item, before signal types
 # The longest line import reads, newline included: twice the longest an export writes (an item with
 # DecodeLimits.max_frames = 20,000 sampled frames × 74 views of 8-byte hashes is 16 MB of base64).
 # Parsing such a line costs about five times its size in memory.
@@ -56,38 +63,33 @@ def _open(path: Path, mode: str, gz: bool | None = None) -> IO[str]:
 
 
 def export_archive(store: ArchiveStore, path: Path) -> tuple[int, int]:
-    """Write every item, its fingerprint and every footage link; returns (items, links)."""
+    """Write every item, its signal records and every footage link; returns (items, links)."""
     all_items = store.list(limit=10**9)
     with store.engine.connect() as c:
         link_rows = c.execute(sa.select(links)).fetchall()
-    fps = {s.item_id: s.fingerprint for s in store.fingerprints()}
+    records: dict[int, list[SignalRecord]] = {}
+    for item_id, record in store.signal_records():
+        records.setdefault(item_id, []).append(record)
     tmp = path.with_name(path.name + ".tmp")
     with _open(tmp, "w", gz=path.suffix == ".gz") as fh:
         header = {"format": FORMAT, "version": VERSION, "items": len(all_items), "links": len(link_rows),
                   "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         fh.write(json.dumps(header) + "\n")
         for item in all_items:
-            fp = fps[item.id]
-            fingerprint: dict[str, Any] = {
-                "hasher": fp.hasher, "views": list(fp.views), "duration": fp.duration,
-                "times_f32le": base64.b64encode(np.asarray(fp.times, "<f4").tobytes()).decode(),
-                "hashes_u64le": base64.b64encode(np.asarray(fp.hashes, "<u8").tobytes()).decode(),
-            }
-            bg = store.backgrounds(item.id)
-            if bg is not None:
-                fingerprint["backgrounds"] = {
-                    "views": list(bg.views),
-                    "block_starts_i32le": base64.b64encode(np.asarray(bg.block_starts, "<i4").tobytes()).decode(),
-                    "coefficients_f32le": base64.b64encode(np.asarray(bg.coefficients, "<f4").tobytes()).decode(),
-                }
-            record = {"type": "item", **item.to_dict(), "fingerprint": fingerprint}
-            fh.write(json.dumps(record) + "\n")
+            signals = [{"signal": r.signal, "version": r.version, "payload_b64": _b64(r.payload),
+                        "detail_b64": None if r.detail is None else _b64(r.detail)}
+                       for r in records.get(item.id, [])]
+            fh.write(json.dumps({"type": "item", **item.to_dict(), "signals": signals}) + "\n")
         for row in link_rows:
             m = row._mapping
             fh.write(json.dumps({"type": "link", "item_a": m["item_a"], "item_b": m["item_b"],
                                  "score": m["score"], "segments": json.loads(m["segments"])}) + "\n")
     tmp.replace(path)
     return len(all_items), len(link_rows)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def _records(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
@@ -134,7 +136,7 @@ def _field(record: dict[str, Any], name: str, kind: type | tuple[type, ...], opt
     return value
 
 
-def _check_record(record: dict[str, Any]) -> None:
+def _check_record(record: dict[str, Any], version: int) -> None:
     """TypeError for the first field of an item or link record whose type is not the one export writes."""
     if record.get("type") == "item":
         _field(record, "id", int)
@@ -143,6 +145,18 @@ def _check_record(record: dict[str, Any]) -> None:
         for name in (*EDITABLE, "added_at", "date_origin", *CLAIM_FIELDS):
             _field(record, name, str, optional=True)
         _field(record, "footage_id", int, optional=True)
+        if version >= 2:
+            _field(record, "duration", (int, float))
+            _field(record, "frame_count", int)
+            for n, signal in enumerate(_field(record, "signals", list)):
+                prefix = f"signals[{n}]."
+                if not isinstance(signal, dict):
+                    raise TypeError(f"signals[{n}] must be an object")
+                _field(signal, "signal", str, prefix=prefix)
+                _field(signal, "version", int, prefix=prefix)
+                _field(signal, "payload_b64", str, prefix=prefix)
+                _field(signal, "detail_b64", str, prefix=prefix, optional=True)
+            return
         fingerprint = _field(record, "fingerprint", dict)
         for name in ("hasher", "times_f32le", "hashes_u64le"):
             _field(fingerprint, name, str, prefix="fingerprint.")
@@ -184,6 +198,17 @@ def _fingerprint(raw: dict[str, Any]) -> VideoFingerprint:
                             backgrounds=backgrounds)
 
 
+def _signal_records(raw: list[dict[str, Any]]) -> list[SignalRecord]:
+    """A version 2 item's records; a video record is read through once, so a broken one is refused here."""
+    found = [SignalRecord(r["signal"], r["version"], base64.b64decode(r["payload_b64"], validate=True),
+                          None if r.get("detail_b64") is None else base64.b64decode(r["detail_b64"], validate=True))
+             for r in raw]
+    for record in found:
+        if record.signal == VIDEO_SIGNAL:
+            video_fingerprint(record)
+    return found
+
+
 def import_archive(store: ArchiveStore, path: Path, actor: str = "import", *, max_bytes: int) -> tuple[int, int]:
     """Add everything in an export file in one transaction; returns (items, links) added.
 
@@ -195,22 +220,31 @@ def import_archive(store: ArchiveStore, path: Path, actor: str = "import", *, ma
     header = next(records, None)
     if not header or header.get("format") != FORMAT:
         raise BadInput(f"{path.name} is not a firstseen archive export")
-    if header.get("version") != VERSION:
-        raise BadInput(f"{path.name} is format version {header.get('version')}, this firstseen reads {VERSION}")
+    version = header.get("version")
+    if version not in READS:
+        raise BadInput(f"{path.name} is format version {version}, this firstseen reads "
+                       f"{' and '.join(map(str, READS))}")
     new_id: dict[int, int] = {}
     old_footage: dict[int, int | None] = {}
     added_links = 0
     with store.engine.begin() as c:
         for rec in records:
             try:
-                _check_record(rec)
+                _check_record(rec, version)
                 if rec.get("type") == "item":
                     meta = ArchiveMetadata(**{k: rec.get(k) for k in EDITABLE})
+                    if version >= 2:
+                        signals = _signal_records(rec["signals"])
+                        duration, frames = float(rec["duration"]), int(rec["frame_count"])
+                    else:
+                        fp = _fingerprint(rec["fingerprint"])
+                        signals, duration, frames = [video_record(fp)], fp.duration, fp.frame_count
                     # Exports made before dates kept their origin: the store's default for the kind.
-                    item = store.add(meta, _fingerprint(rec["fingerprint"]), rec["sha256"], kind=rec["kind"],
+                    item = store.add(meta, signals, rec["sha256"], kind=rec["kind"],
                                      conn=c, actor=actor, added_at=rec.get("added_at"),
                                      date_origin=rec.get("date_origin"),
-                                     claims=Claims(*(rec.get(k) for k in CLAIM_FIELDS)))
+                                     claims=Claims(*(rec.get(k) for k in CLAIM_FIELDS)),
+                                     duration=duration, frame_count=frames)
                     new_id[int(rec["id"])] = item.id
                     old_footage[item.id] = rec.get("footage_id")
                 elif rec.get("type") == "link":

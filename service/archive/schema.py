@@ -1,7 +1,7 @@
 """Database schema versions: Alembic migrations, applied when a store opens its database.
 
 Part of archive. Every table lives on one SQLAlchemy ``metadata`` (items,
-fingerprints, links, audit here; sources, api_keys, jobs in their modules);
+signals, links, audit here; sources, api_keys, jobs in their modules);
 ``migrations/versions/`` holds the scripts that build and change it, so an
 archive made by an older firstseen is upgraded in place, on SQLite and
 PostgreSQL alike. ``tests/test_schema.py`` fails when a table or column is added
@@ -24,7 +24,7 @@ __all__ = ["HEAD", "MIGRATIONS", "alembic_config", "migrate"]
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (tests/test_schema.py checks it): a database already
 # there is recognised with one query, without loading Alembic.
-HEAD = "0007"
+HEAD = "0008"
 FIRST = "0001"  # what archives made before migrations existed (tables, no alembic_version) already have
 PG_LOCK_KEY = 0x66697273  # "firs": serialises migrations of processes starting together
 

@@ -1,12 +1,15 @@
-"""Archive storage: items with provenance and their fingerprints.
+"""Archive storage: items with provenance and their fingerprints, one per signal type.
 
 Part of archive (fingerprint → **archive** → match). One data-access layer on
 SQLAlchemy Core serves the embedded SQLite file (default) and PostgreSQL
-(``FIRSTSEEN_DATABASE_URL=postgresql+psycopg://…``). A fingerprint is stored
-as two blobs per item (times as float32, hashes as uint64, little-endian) so
-loading a million frames is one scan, not a million rows.
+(``FIRSTSEEN_DATABASE_URL=postgresql+psycopg://…``). Each signal type's
+fingerprint of an item is one ``SignalRecord`` row in ``signals`` (see
+``service.signals.base``): the store keeps the bytes and never reads them, so a
+new signal type needs no table or migration of its own. A record's ``payload``
+is one blob (loading a million frames is one scan, not a million rows); its
+``detail`` is read only when asked for (a check's few candidates).
 
-One ingest is one transaction: the item row and its fingerprint are written
+One ingest is one transaction: the item row and its records are written
 together or not at all.
 """
 
@@ -16,11 +19,9 @@ import builtins  # ArchiveStore.list shadows the builtin inside the class
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -32,13 +33,12 @@ from service.models import (
     ArchiveExtent,
     ArchiveItem,
     ArchiveMetadata,
-    Backgrounds,
     Claims,
-    VideoFingerprint,
+    SignalRecord,
     check_link_field,
 )
 
-__all__ = ["ArchiveStore", "StoredFingerprint", "create_db_engine", "metadata"]
+__all__ = ["ArchiveStore", "create_db_engine", "metadata"]
 
 log = logging.getLogger(__name__)
 
@@ -77,25 +77,15 @@ items = sa.Table(
     sqlite_autoincrement=True,  # a removed item's id is never given again (migration 0005)
 )
 
-fingerprints = sa.Table(
-    "fingerprints",
+# Every signal type's fingerprint of an item (service/signals): one versioned record per (item, signal).
+signals = sa.Table(
+    "signals",
     metadata,
     sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("hasher", sa.String(40), nullable=False),
-    sa.Column("views", sa.Text, nullable=False),
-    sa.Column("times", sa.LargeBinary, nullable=False),
-    sa.Column("hashes", sa.LargeBinary, nullable=False),
-)
-
-# What stays still in each stretch of an item's video, per archive view (service.models.Backgrounds):
-# read only for the few candidates of a check, so the index never loads it.
-backgrounds = sa.Table(
-    "backgrounds",
-    metadata,
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("views", sa.Text, nullable=False),
-    sa.Column("block_starts", sa.LargeBinary, nullable=False),  # int32 little-endian
-    sa.Column("coefficients", sa.LargeBinary, nullable=False),  # float32 little-endian, blocks × views × n
+    sa.Column("signal", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),  # what the signal's index is built from
+    sa.Column("detail", sa.LargeBinary),  # what only alignment reads, for a check's candidates
 )
 
 # Two uploads that share footage, with the seconds they share (JSON list of segments,
@@ -124,12 +114,6 @@ audit = sa.Table(
 
 EDITABLE = ("title", "published", "location", "event", "source_url", "notes", "factcheck_url",
             "platform", "uploader")
-
-
-@dataclass(frozen=True, eq=False)
-class StoredFingerprint:
-    item_id: int
-    fingerprint: VideoFingerprint
 
 
 def _now() -> str:
@@ -186,7 +170,7 @@ class ArchiveStore:
     def add(
         self,
         meta: ArchiveMetadata,
-        fingerprint: VideoFingerprint,
+        records: Sequence[SignalRecord],
         sha256: str,
         kind: str = "curated",
         media_path: str | None = None,
@@ -196,8 +180,13 @@ class ArchiveStore:
         origin: str | None = None,
         date_origin: str | None = None,
         claims: Claims | None = None,
+        *,
+        duration: float,
+        frame_count: int,
     ) -> ArchiveItem:
-        """Store a new item; with an ``origin`` already stored, return that item instead.
+        """Store a new item and its signal records; with an ``origin`` already stored, return that item instead.
+
+        ``duration`` (s) and ``frame_count`` describe the media (``service.signals.base.Summary``).
 
         ``date_origin`` says who vouches for ``meta.published``; left out, a curated item's date is
         the editor's and an observed item's only claimed. ``claims`` is what the upload itself claimed
@@ -214,40 +203,31 @@ class ArchiveStore:
             date_origin = "curated" if kind == "curated" else "claimed"
         values = {f: getattr(meta, f) for f in EDITABLE}
         values.update(
-            kind=kind, sha256=sha256, duration=float(fingerprint.duration),
-            frame_count=fingerprint.frame_count, added_at=added_at or _now(), media_path=media_path,
+            kind=kind, sha256=sha256, duration=float(duration),
+            frame_count=int(frame_count), added_at=added_at or _now(), media_path=media_path,
             origin=origin, date_origin=date_origin,
             claimed_date=claims.date if claims else None, claimed_location=claims.location if claims else None,
             claimed_event=claims.event if claims else None,
         )
         try:
-            return self._insert(values, fingerprint, conn, actor)
+            return self._insert(values, records, conn, actor)
         except sa.exc.IntegrityError:
             existing = self.find_by_origin(origin) if origin is not None and conn is None else None
             if existing is None:
                 raise
             return existing  # a concurrent attempt with the same origin won
 
-    def _insert(self, values: dict[str, Any], fingerprint: VideoFingerprint, conn: sa.Connection | None,
+    def _insert(self, values: dict[str, Any], records: Sequence[SignalRecord], conn: sa.Connection | None,
                 actor: str) -> ArchiveItem:
+        names = [r.signal for r in records]
+        if len(set(names)) != len(names):
+            raise ValueError(f"one record per signal and item: {names}")
         with self._tx(conn) as c:
             item_id = c.execute(items.insert().values(**values).returning(items.c.id)).scalar_one()
-            c.execute(
-                fingerprints.insert().values(
-                    item_id=item_id,
-                    hasher=fingerprint.hasher,
-                    views=",".join(fingerprint.views),
-                    times=np.asarray(fingerprint.times, dtype="<f4").tobytes(),
-                    hashes=np.asarray(fingerprint.hashes, dtype="<u8").tobytes(),
-                )
-            )
-            bg = fingerprint.backgrounds
-            if bg is not None:
-                c.execute(backgrounds.insert().values(
-                    item_id=item_id, views=",".join(bg.views),
-                    block_starts=np.asarray(bg.block_starts, dtype="<i4").tobytes(),
-                    coefficients=np.asarray(bg.coefficients, dtype="<f4").tobytes(),
-                ))
+            if records:
+                c.execute(signals.insert(), [
+                    {"item_id": item_id, "signal": r.signal, "version": r.version, "payload": r.payload,
+                     "detail": r.detail} for r in records])
             row = c.execute(items.select().where(items.c.id == item_id)).one()
             item = _row_to_item(row)
             self._audit(c, actor, "add", item_id, None, item)
@@ -297,8 +277,7 @@ class ArchiveStore:
                 raise NotFound(f"no archive item {item_id}")
             self._audit(c, actor, "remove", item_id, _row_to_item(row), None)
             c.execute(links.delete().where(sa.or_(links.c.item_a == item_id, links.c.item_b == item_id)))
-            c.execute(fingerprints.delete().where(fingerprints.c.item_id == item_id))
-            c.execute(backgrounds.delete().where(backgrounds.c.item_id == item_id))
+            c.execute(signals.delete().where(signals.c.item_id == item_id))
             c.execute(items.delete().where(items.c.id == item_id))
             footage = row._mapping["footage_id"]
             if footage == item_id:
@@ -418,38 +397,25 @@ class ArchiveStore:
         with self.engine.connect() as c:
             return [_row_to_item(r) for r in c.execute(items.select().where(items.c.sha256 == sha256))]
 
-    def fingerprints(self, item_ids: builtins.list[int] | None = None) -> Iterator[StoredFingerprint]:
-        stmt = sa.select(fingerprints, items.c.duration).join(items, items.c.id == fingerprints.c.item_id)
+    def signal_records(self, signal: str | None = None, item_ids: builtins.list[int] | None = None,
+                       detail: bool = True) -> Iterator[tuple[int, SignalRecord]]:
+        """(item id, record) by item id, of one signal (None: every signal), of some items (None: all).
+
+        ``detail=False`` leaves each record's detail out: what an index build reads."""
+        columns = [signals.c.item_id, signals.c.signal, signals.c.version, signals.c.payload]
+        if detail:
+            columns.append(signals.c.detail)
+        stmt = sa.select(*columns).order_by(signals.c.item_id, signals.c.signal)
+        if signal is not None:
+            stmt = stmt.where(signals.c.signal == signal)
         if item_ids is not None:
-            stmt = stmt.where(fingerprints.c.item_id.in_(item_ids))
+            stmt = stmt.where(signals.c.item_id.in_(item_ids))
         with self.engine.connect() as c:
             for row in c.execute(stmt):
                 m = row._mapping
-                views = tuple(m["views"].split(","))
-                hashes = np.frombuffer(m["hashes"], dtype="<u8").astype(np.uint64)
-                yield StoredFingerprint(
-                    item_id=m["item_id"],
-                    fingerprint=VideoFingerprint(
-                        hasher=m["hasher"],
-                        views=views,
-                        times=np.frombuffer(m["times"], dtype="<f4").astype(np.float32),
-                        hashes=hashes.reshape(-1, len(views)),
-                        duration=m["duration"],
-                    ),
-                )
-
-    def backgrounds(self, item_id: int) -> Backgrounds | None:
-        """An item's stored backgrounds; None for items stored without them."""
-        with self.engine.connect() as c:
-            row = c.execute(backgrounds.select().where(backgrounds.c.item_id == item_id)).one_or_none()
-        if row is None:
-            return None
-        m = row._mapping
-        views = tuple(m["views"].split(","))
-        starts = np.frombuffer(m["block_starts"], dtype="<i4").astype(np.int32)
-        coefficients = np.frombuffer(m["coefficients"], dtype="<f4").astype(np.float32)
-        return Backgrounds(views=views, block_starts=starts,
-                           coefficients=coefficients.reshape(len(starts), len(views), -1))
+                yield m["item_id"], SignalRecord(
+                    signal=m["signal"], version=m["version"], payload=bytes(m["payload"]),
+                    detail=bytes(m["detail"]) if detail and m["detail"] is not None else None)
 
     def _tx(self, conn: sa.Connection | None) -> Any:
         if conn is not None:

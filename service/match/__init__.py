@@ -1,3 +1,4 @@
-"""Matching: index hits → time-consistent segments (align), and matches + claims → a verdict (verdict)."""
+"""Matching: index hits → time-consistent segments (align), every signal type's matches per item (matcher),
+and matches + claims → a verdict (verdict)."""
 
 __all__: list[str] = []  # nothing here: import the modules

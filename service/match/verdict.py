@@ -31,6 +31,11 @@ that said, never ``recycled``. A match under ``SHORT_MATCH_S`` says so.
 
 When the caller gives no claimed date, the checked upload's own date (from its
 site's metadata) is the implicit claim: an upload presents itself as new.
+
+What each medium shows is worded from ``Match.signals`` and ``Match.differs``
+alone (``media_words``), so a signal type only declares its ``medium``:
+"Audio matches “X” at 3.0–12.5 s (archive 40.0–49.5 s). Matching audio over
+different video." Nothing is added where the video alone was compared.
 """
 
 from __future__ import annotations
@@ -48,10 +53,10 @@ from service.dates import (
     sort_by_date,
     source_date,
 )
-from service.models import ArchiveExtent, ArchiveItem, Claims, Match, SourceInfo, Verdict
+from service.models import ArchiveExtent, ArchiveItem, Claims, Match, Medium, Segment, SourceInfo, Verdict
 from service.places import PlaceComparison, compare
 
-__all__ = ["VERDICT_WORDS", "decide", "footage_history"]
+__all__ = ["MEDIA_SENTENCES", "VERDICT_WORDS", "decide", "footage_history", "media_words"]
 
 # Each verdict in a few words, as the web page's badge and the PDF's heading say it.
 VERDICT_WORDS = {
@@ -122,6 +127,46 @@ def _label(match: Match) -> str:
     return f"“{title}”{where}"
 
 
+# Matches whose media are worded in the explanation, best first.
+MEDIA_SENTENCES = 3
+
+
+def _spans(segments: Sequence[Segment]) -> str:
+    def span(a: float, b: float) -> str:
+        return f"{a:.1f}–{b:.1f} s"
+
+    return ", ".join(f"{span(s.query_start, s.query_end)} (archive {span(s.archive_start, s.archive_end)})"
+                     for s in sorted(segments, key=lambda s: s.query_start))
+
+
+def _media_list(media: Sequence[Medium]) -> str:
+    return " and ".join(media)
+
+
+def media_words(match: Match) -> str:
+    """What each medium of one match shows, in words: where each matching medium matches, and which
+    medium differs ("Matching audio over different video."); "" where only the video was compared."""
+    matched, differs = match.media, match.differs
+    if set(matched) <= {"video"} and not differs:
+        return ""
+    parts = []
+    for medium in matched:
+        own = next(s for s in match.signals if s.medium == medium)
+        parts.append(f"{medium} matches {_label(match)} at {_spans(own.segments)}")
+    text = _sentence("; ".join(parts)) if parts else ""
+    if differs and matched:
+        joint = "over" if "video" in differs else "with"
+        text += f" Matching {_media_list(matched)} {joint} different {_media_list(differs)}."
+    return text.strip()
+
+
+def _strong(match: Match) -> bool:
+    """More than a static scene: the same recording, not only the same place. A static video scene is
+    strong when another signal (the sound) matches on its own evidence."""
+    return (match.evidence is None or match.evidence.basis != "static_scene"
+            or any(s.evidence.basis != "static_scene" for s in match.signals))
+
+
 def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
            footage: Sequence[ArchiveItem] = (), searched: ArchiveExtent | None = None,
            ) -> tuple[Verdict, Match | None, str]:
@@ -135,7 +180,7 @@ def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
         parse_claimed_date(claims.date)  # a date still to come is refused, match or not
     if not matches:
         return "no_prior_match", None, not_in_archive(searched)
-    strong = [m for m in matches if m.evidence is None or m.evidence.basis != "static_scene"]
+    strong = [m for m in matches if _strong(m)]
     if not strong:
         # The same place, but nothing moves: another recording of it would match as well.
         best = matches[0]
@@ -155,13 +200,15 @@ def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
         from service.match.align import SHORT_MATCH_S
 
         text += f" The match rests on under {SHORT_MATCH_S:.0f} s of footage: check the frames before relying on it."
+    for words in [w for m in matches if (w := media_words(m))][:MEDIA_SENTENCES]:
+        text += f" {words}"
     return verdict, earliest, text
 
 
 def footage_history(matches: Sequence[Match], footage: Sequence[ArchiveItem] = ()) -> str:
     """The story of a check's matched footage (``history`` over its uploads and the direct matches),
     the report's ``history`` beside ``decide``'s explanation: "" when there is none to tell."""
-    strong = [m for m in matches if m.evidence is None or m.evidence.basis != "static_scene"]
+    strong = [m for m in matches if _strong(m)]
     if not strong:  # a static scene says nothing of when footage was first seen (decide says why)
         return ""
     return history([*footage, *(m.item for m in strong if m.item not in footage)])

@@ -22,7 +22,7 @@ __all__ = [
     "ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "AuditEntry", "BatchCreated",
     "BatchRequest", "CheckRequest", "CheckStatus", "ClaimReviewOut", "CrawlResult", "ErrorBody", "Health",
     "JobCreated", "JobStatus", "KeyCreate", "KeyCreated", "KeyOut", "KeyframeOut", "KeyframesOut", "MatchOut",
-    "MediaReviewOut", "SearchedOut",
+    "MediaReviewOut", "SearchedOut", "SignalMatchOut",
     "ReportOut", "SearchLink", "SourceCreate", "SourceOut", "job_result", "public_report",
 ]
 
@@ -228,7 +228,7 @@ class SegmentOut(BaseModel):
 
 
 class MatchEvidenceOut(BaseModel):
-    basis: Literal["identical_file", "moving_content", "appearance", "static_scene"]
+    basis: Literal["identical_file", "moving_content", "appearance", "static_scene", "sound"]
     frames_matched: int
     frames_compared: int
     foreground_matched: int
@@ -236,6 +236,19 @@ class MatchEvidenceOut(BaseModel):
     query_share: float
     short: bool
     weak: bool
+
+
+class SignalMatchOut(BaseModel):
+    """What one signal type (the picture's pHash views, an audio fingerprint ...) found for the match."""
+
+    signal: str = Field(description="The signal type's name, e.g. video-phash")
+    medium: Literal["video", "audio"]
+    score: float
+    coverage: float
+    transform: str
+    flipped: bool
+    segments: list[SegmentOut]
+    evidence: MatchEvidenceOut
 
 
 class MatchOut(BaseModel):
@@ -256,6 +269,10 @@ class MatchOut(BaseModel):
     transform: str
     segments: list[SegmentOut]
     evidence: MatchEvidenceOut | None = None
+    signals: list[SignalMatchOut] = Field(default_factory=list, description="Each signal type's own match; the "
+                                          "fields above are the first one's (the video's where it matched)")
+    differs: list[Literal["video", "audio"]] = Field(default_factory=list, description="Media both videos have "
+                                                     "whose signal was compared and did not match")
 
 
 class ReportOut(BaseModel):
