@@ -42,6 +42,7 @@ __all__ = [
     "fetched_date_origin",
     "origin_words",
     "parse_claimed_date",
+    "refuse_future",
     "curated_first",
     "date_trusted",
     "humanize_days",
@@ -144,10 +145,14 @@ def parse_claimed_date(text: str, today: dt.date | None = None) -> KnownDate:
     A claim "2031-05-01" cannot be true of footage that exists today; taken as given it would
     make every archived copy "years before the claimed date". Today is the UTC day.
     """
-    known = parse_date(text)
+    return refuse_future(parse_date(text), today)
+
+
+def refuse_future(known: KnownDate, today: dt.date | None = None) -> KnownDate:
+    """``known`` itself, or ``BadInput`` when it is still to come (today is the UTC day)."""
     today = today or dt.datetime.now(dt.UTC).date()
     if known.earliest > today:
-        raise BadInput(f"claimed date {text.strip()!r} is in the future (today is {today.isoformat()} UTC)")
+        raise BadInput(f"claimed date {known.text!r} is in the future (today is {today.isoformat()} UTC)")
     return known
 
 

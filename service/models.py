@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from service.dates import KnownDate, parse_date
 from service.errors import BadInput
 from service.markup import is_http_url
 
@@ -185,18 +186,35 @@ class VideoFingerprint:
 
 @dataclass(frozen=True)
 class Claims:
-    """What the uploader of the checked video claims about it."""
+    """What the uploader of the checked video claims about it.
 
-    date: str | None = None
+    ``date`` is parsed where the claim enters (CLI option, API body, web form: ``parse_claimed_date``
+    refuses a date still to come), so everything after works with a ``KnownDate``; it is written
+    back as its text.
+    """
+
+    date: KnownDate | None = None
     location: str | None = None
     event: str | None = None
 
+    @property
+    def date_text(self) -> str | None:
+        """The claimed date as the claim gave it (``2021-03``, ``2021-03-11``)."""
+        return self.date.text if self.date else None
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"date": self.date_text, "location": self.location, "event": self.event}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Claims:
-        return cls(**_known(cls, d))
+        """Read back what ``to_dict`` wrote (a stored job or report); a date that no longer reads is dropped."""
+        known = _known(cls, d)
+        text = known.pop("date", None)
+        try:
+            date = parse_date(text) if isinstance(text, str) and text.strip() else None
+        except BadInput:
+            date = None
+        return cls(date=date, **known)
 
 
 @dataclass(frozen=True)
@@ -434,7 +452,7 @@ class Report:
             "explanation": self.explanation,
             "history": self.history,
             "source": self.source.to_dict(),
-            "claims": asdict(self.claims),
+            "claims": self.claims.to_dict(),
             "earliest": self.earliest.to_dict() if self.earliest else None,
             "matches": [m.to_dict() for m in self.matches],
             "checked_at": self.checked_at,

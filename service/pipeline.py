@@ -6,7 +6,7 @@ progress through a ``(fraction, stage)`` callback.
 
     pipeline = Pipeline.from_settings(Settings())
     item = pipeline.archive_add("original.mp4", ArchiveMetadata(title="Strike", published="2018-03-01"))
-    report = pipeline.check("https://example.org/viral.mp4", Claims(date="2021-03-11"))
+    report = pipeline.check("https://example.org/viral.mp4", Claims(date=parse_date("2021-03-11")))
     report.verdict  # "recycled"
 """
 

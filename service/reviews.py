@@ -190,7 +190,7 @@ def _draft_claim(report: Report) -> str:
         return "Video shows new footage"
     return ("Video shows " + (claims.event or "events")
             + (f" in {claims.location}" if claims.location else "")
-            + (f" on {claims.date}" if claims.date else ""))
+            + (f" on {claims.date_text}" if claims.date else ""))
 
 
 def _appearance(report: Report, details: ReviewDetails) -> dict[str, Any]:

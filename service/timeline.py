@@ -75,14 +75,14 @@ def _claimed_day(text: str) -> Any:
 
 def checked_entry(report: Report) -> TimelineEntry | None:
     """The checked upload itself, at its claimed date (or its site's date), when it is not archived."""
-    from service.dates import KnownDate, parse_date
+    from service.dates import KnownDate
     from service.errors import BadInput
 
     claims, source = report.claims, report.source
     known: KnownDate | None = None
     try:
         if claims.date:
-            known = parse_date(claims.date)
+            known = claims.date
         elif source.timestamp is not None:
             known = KnownDate.from_timestamp(float(source.timestamp))
         elif source.upload_date:

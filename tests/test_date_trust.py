@@ -24,7 +24,7 @@ from alembic import command
 from service.archive.schema import alembic_config
 from service.archive.store import ArchiveStore, create_db_engine
 from service.archive.video_record import video_record
-from service.dates import PLATFORM_HOSTS, fetched_date_origin
+from service.dates import PLATFORM_HOSTS, fetched_date_origin, parse_date
 from service.errors import BadInput
 from service.ingest.downloader import ProgressFn
 from service.match.verdict import decide
@@ -194,7 +194,7 @@ def test_a_readers_remembered_platform_upload_makes_recycled_but_its_claimed_pla
         assert (item.published, item.date_origin, item.location) == ("2019-07-02", "platform", None)
         assert item.claimed_location == "Idlib"  # the upload's claim, apart from provenance
     with Pipeline.from_settings(settings) as p:
-        later = p.check(str(media.excerpt_240p), Claims(date="2021-03-11"))
+        later = p.check(str(media.excerpt_240p), Claims(date=parse_date("2021-03-11")))
         assert later.verdict == "recycled" and later.earliest is not None
         assert later.earliest.item.id == first.remembered_id
         assert "That date is Youtube's own upload date." in later.explanation
@@ -226,7 +226,8 @@ SOURCE = SourceInfo(input="upload.mp4", media_path="upload.mp4", sha256="1" * 64
                                                  (None, "seen_before")])
 def test_only_a_date_the_archive_stands_behind_makes_recycled(origin: str | None, verdict: str) -> None:
     kind = "curated" if origin == "curated" else "observed"
-    got, _earliest, text = decide([_match(_item(1, kind, "2001-01-01", origin))], Claims(date="2021-03-11"), SOURCE)
+    claims = Claims(date=parse_date("2021-03-11"))
+    got, _earliest, text = decide([_match(_item(1, kind, "2001-01-01", origin))], claims, SOURCE)
     assert got == verdict, text
     if verdict == "seen_before":
         assert "A web page claims it was uploaded on 2001-01-01" in text and "not verified" in text
@@ -235,9 +236,9 @@ def test_only_a_date_the_archive_stands_behind_makes_recycled(origin: str | None
 def test_a_claimed_date_never_outranks_a_curated_upload() -> None:
     curated = _match(_item(1, "curated", "2018-03-01", "curated", location="Idlib"))
     claimed = _match(_item(2, "observed", "2001-01-01", "claimed", location="Fallujah"))
-    verdict, earliest, text = decide([claimed, curated], Claims(date="2018-06-01"), SOURCE)
+    verdict, earliest, text = decide([claimed, curated], Claims(date=parse_date("2018-06-01")), SOURCE)
     assert verdict == "recycled" and earliest is curated
-    verdict, earliest, text = decide([claimed, curated], Claims(date="2017-01-01"), SOURCE)
+    verdict, earliest, text = decide([claimed, curated], Claims(date=parse_date("2017-01-01")), SOURCE)
     assert verdict == "seen_before" and earliest is curated
     assert "A web page claims it was uploaded on 2001-01-01" in text
     # Not even undated: curated provenance comes before a page's claim.
@@ -249,7 +250,7 @@ def test_a_claimed_date_never_outranks_a_curated_upload() -> None:
 def test_a_curated_upload_wins_a_tie_and_a_readers_place_is_never_recorded_provenance() -> None:
     observed = _match(_item(1, "observed", "2018-03-01", "platform", location="Fallujah"))
     curated = _match(_item(2, "curated", "2018-03-01", "curated", location="Idlib"))
-    _verdict, earliest, _text = decide([observed, curated], Claims(date="2021-01-01"), SOURCE)
+    _verdict, earliest, _text = decide([observed, curated], Claims(date=parse_date("2021-01-01")), SOURCE)
     assert earliest is curated
     assert decide([observed], Claims(location="Idlib"), SOURCE)[0] == "seen_before"
     verdict, earliest, text = decide([observed, curated], Claims(location="Fallujah"), SOURCE)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from service.archive.store import audit, create_db_engine, items, signals
 from service.archive.video_record import video_fingerprint
+from service.dates import parse_date
 from service.settings import Settings
 from service.signals.base import SignalRecord
 from tests.conftest import Media
@@ -222,7 +223,7 @@ def test_a_job_rerun_after_it_stored_but_before_it_finished_stores_nothing_twice
         # The crashed attempts: each stored its item, then the process died before the job was marked done.
         for job in (check, add):
             assert jobs.start(job.id)
-        first_check = pipeline.check(str(media.excerpt_240p), Claims(date="2021-03-11"), remember=True,
+        first_check = pipeline.check(str(media.excerpt_240p), Claims(date=parse_date("2021-03-11")), remember=True,
                                      origin=f"job:{check.id}")
         first_add = pipeline.archive_add(str(media.other), ArchiveMetadata(title="B"), origin=f"job:{add.id}")
         assert pipeline.store.count() == 3

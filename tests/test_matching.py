@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from service.dates import parse_date
 from service.models import ArchiveMetadata, Claims
 from service.pipeline import Pipeline
 from service.settings import Settings
@@ -81,16 +82,16 @@ def test_unrelated_footage_matches_nothing(pipeline: Pipeline, media: Media, nam
 
 def test_verdicts(pipeline: Pipeline, media: Media) -> None:
     q = str(media.excerpt_240p)
-    assert pipeline.check(q, Claims(date="2021-03-11")).verdict == "recycled"
+    assert pipeline.check(q, Claims(date=parse_date("2021-03-11"))).verdict == "recycled"
     assert pipeline.check(q, Claims(location="Fallujah")).verdict == "misattributed"
     assert pipeline.check(q, Claims(location="Idlib")).verdict == "seen_before"
     assert pipeline.check(q).verdict == "seen_before"
-    assert pipeline.check(q, Claims(date="2018-03-01")).verdict == "seen_before"
-    assert pipeline.check(str(media.unrelated), Claims(date="2021-03-11")).verdict == "no_prior_match"
+    assert pipeline.check(q, Claims(date=parse_date("2018-03-01"))).verdict == "seen_before"
+    assert pipeline.check(str(media.unrelated), Claims(date=parse_date("2021-03-11"))).verdict == "no_prior_match"
 
 
 def test_recycled_explanation_names_the_gap(pipeline: Pipeline, media: Media) -> None:
-    report = pipeline.check(str(media.excerpt_240p), Claims(date="2021-03-11"))
+    report = pipeline.check(str(media.excerpt_240p), Claims(date=parse_date("2021-03-11")))
     assert "2018-03-01" in report.explanation and "three years before" in report.explanation
     assert report.earliest is not None and report.earliest.item.title == "Convoy ambush"
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from service.dates import parse_date
 from service.models import ArchiveMetadata, Claims, Match
 from service.pipeline import Pipeline
 from service.settings import Settings
@@ -96,7 +97,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Path]) -
 
 
 def _top(pipeline: Pipeline, path: Path) -> Match | None:
-    report = pipeline.check(str(path), Claims(date="2024-05-01"))
+    report = pipeline.check(str(path), Claims(date=parse_date("2024-05-01")))
     return report.matches[0] if report.matches else None
 
 
@@ -120,7 +121,7 @@ def test_long_excerpt_of_fixed_camera_is_placed_in_time(pipeline: Pipeline, clip
 @pytest.mark.parametrize("edit", ["crop70", "vertical_9x16", "caption", "speed_1.25", "screen_recording", "pip40"])
 def test_common_repost_edits_of_fixed_camera_are_found(pipeline: Pipeline, clips: dict[str, Path],
                                                        edit: str) -> None:
-    report = pipeline.check(str(clips[edit]), Claims(date="2024-05-01"))
+    report = pipeline.check(str(clips[edit]), Claims(date=parse_date("2024-05-01")))
     assert report.verdict == "recycled", report.explanation
     assert report.matches[0].item.title == "campus walkway"
 
@@ -128,21 +129,21 @@ def test_common_repost_edits_of_fixed_camera_are_found(pipeline: Pipeline, clips
 @pytest.mark.parametrize("moment", ["other_moment_30s", "other_moment_5s", "other_moment_3s"])
 def test_same_camera_at_another_moment_matches_nothing(pipeline: Pipeline, clips: dict[str, Path],
                                                        moment: str) -> None:
-    report = pipeline.check(str(clips[moment]), Claims(date="2024-05-01"))
+    report = pipeline.check(str(clips[moment]), Claims(date=parse_date("2024-05-01")))
     assert report.verdict == "no_prior_match", [(m.item.title, m.evidence) for m in report.matches]
 
 
 def test_short_clip_is_told_from_another_short_clip_of_the_same_camera(pipeline: Pipeline,
                                                                        clips: dict[str, Path]) -> None:
-    again = pipeline.check(str(clips["short_50_reencoded"]), Claims(date="2024-05-01"))
+    again = pipeline.check(str(clips["short_50_reencoded"]), Claims(date=parse_date("2024-05-01")))
     assert [m.item.title for m in again.matches][:1] == ["three seconds"], again.explanation
-    other = pipeline.check(str(clips["short_56"]), Claims(date="2024-05-01"))
+    other = pipeline.check(str(clips["short_56"]), Claims(date=parse_date("2024-05-01")))
     assert "three seconds" not in [m.item.title for m in other.matches], other.explanation
 
 
 def test_static_scene_match_says_so_and_is_not_called_recycled(pipeline: Pipeline,
                                                                 clips: dict[str, Path]) -> None:
-    report = pipeline.check(str(clips["tree_excerpt"]), Claims(date="2024-05-01"))
+    report = pipeline.check(str(clips["tree_excerpt"]), Claims(date=parse_date("2024-05-01")))
     assert report.matches and report.matches[0].item.title == "tree"
     evidence = report.matches[0].evidence
     assert evidence is not None

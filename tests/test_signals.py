@@ -15,6 +15,7 @@ from service.archive.exchange import export_archive, import_archive
 from service.archive.payload import pack, unpack
 from service.archive.store import ArchiveStore, create_db_engine
 from service.archive.video_record import video_fingerprint, video_record
+from service.dates import parse_date
 from service.errors import BadInput
 from service.match.verdict import decide, media_words
 from service.models import (
@@ -228,7 +229,7 @@ def test_each_medium_is_worded_by_what_it_shows() -> None:
 def test_the_sound_of_an_old_strike_over_another_video_is_recycled_and_says_so() -> None:
     source = SourceInfo(input="upload.mp4", media_path="upload.mp4", sha256="1" * 64, size_bytes=1)
     verdict, _earliest, text = decide([_match((_signal("audio", 3.0),), differs=("video",))],
-                                      Claims(date="2022-02-24"), source)
+                                      Claims(date=parse_date("2022-02-24")), source)
     assert verdict == "recycled"
     assert "Matching audio over different video." in text
 
@@ -236,7 +237,7 @@ def test_the_sound_of_an_old_strike_over_another_video_is_recycled_and_says_so()
 def test_a_static_scene_with_matching_sound_is_not_only_the_same_place() -> None:
     static = SignalMatch("video-x", "video", _signal("video", 0.0).segments, 0.9, 1.0, _evidence("static_scene"))
     source = SourceInfo(input="upload.mp4", media_path="upload.mp4", sha256="1" * 64, size_bytes=1)
-    alone = decide([_match((static,))], Claims(date="2022-02-24"), source)
+    alone = decide([_match((static,))], Claims(date=parse_date("2022-02-24")), source)
     assert alone[0] == "seen_before" and "static scene" in alone[2]
-    with_sound = decide([_match((static, _signal("audio", 0.0)))], Claims(date="2022-02-24"), source)
+    with_sound = decide([_match((static, _signal("audio", 0.0)))], Claims(date=parse_date("2022-02-24")), source)
     assert with_sound[0] == "recycled"

@@ -243,7 +243,8 @@ def import_archive(store: ArchiveStore, path: Path, actor: str = "import", *, ma
                     item = store.add(meta, signals, rec["sha256"], kind=rec["kind"],
                                      conn=c, actor=actor, added_at=rec.get("added_at"),
                                      date_origin=rec.get("date_origin"),
-                                     claims=Claims(*(rec.get(k) for k in CLAIM_FIELDS)),
+                                     claims=Claims.from_dict({k.removeprefix("claimed_"): rec.get(k)
+                                                              for k in CLAIM_FIELDS}),
                                      duration=duration, frame_count=frames)
                     new_id[int(rec["id"])] = item.id
                     old_footage[item.id] = rec.get("footage_id")

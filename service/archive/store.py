@@ -206,7 +206,7 @@ class ArchiveStore:
             kind=kind, sha256=sha256, duration=float(duration),
             frame_count=int(frame_count), added_at=added_at or _now(), media_path=media_path,
             origin=origin, date_origin=date_origin,
-            claimed_date=claims.date if claims else None, claimed_location=claims.location if claims else None,
+            claimed_date=claims.date_text if claims else None, claimed_location=claims.location if claims else None,
             claimed_event=claims.event if claims else None,
         )
         try:

@@ -58,11 +58,11 @@ def check(
     from service.models import Claims
 
     def checked() -> Report:
-        if claimed_date:
-            parse_claimed_date(claimed_date)  # fail before downloading anything (a bad or future date)
+        # Parsed here, before anything is downloaded: a bad or future date fails at once.
+        claims = Claims(parse_claimed_date(claimed_date) if claimed_date else None, claimed_location, claimed_event)
         pipeline = resources(ctx).pipeline()
         with progress_bar(not as_json, "checking") as progress:
-            report = pipeline.check(source, Claims(claimed_date, claimed_location, claimed_event),
+            report = pipeline.check(source, claims,
                                     remember=remember, progress=progress)
         if evidence is not None:
             _write_evidence(pipeline, report, evidence)

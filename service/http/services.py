@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
 from service.auth import ApiKey, KeyStore
-from service.dates import parse_claimed_date, parse_date
+from service.dates import KnownDate, parse_claimed_date, parse_date
 from service.errors import BadInput, FetchRefused, QuotaExceeded, TooLarge
 from service.http.limits import HitLimiter
 from service.jobs import Job, JobQueue, JobStore
@@ -91,14 +91,17 @@ def check_link(url: str, settings: Settings) -> str:
     return url
 
 
-def _check_date(text: str | None, what: str) -> str | None:
+def read_date(text: str | None, what: str) -> KnownDate | None:
+    """A form or body field's date, parsed once here at the edge; a claimed date still to come is refused.
+
+    ``BadInput`` names the field, so the one-line error says which date could not be read.
+    """
     if text is None or not text.strip():
         return None
     try:
-        parse_claimed_date(text) if what == "claimed_date" else parse_date(text)
+        return parse_claimed_date(text) if what == "claimed_date" else parse_date(text)
     except BadInput as exc:
         raise BadInput(f"{what}: {exc}") from None
-    return text.strip()
 
 
 def _clean(text: str | None) -> str | None:
@@ -180,7 +183,7 @@ def submit_check(services: Services, key: ApiKey, *, url: str | None = None, upl
     try:
         if (url is None) == (upload is None):
             raise BadInput("give either a link (url) or a file, not both or neither")
-        claims = Claims(date=_check_date(claimed_date, "claimed_date"), location=_clean(claimed_location),
+        claims = Claims(date=read_date(claimed_date, "claimed_date"), location=_clean(claimed_location),
                         event=_clean(claimed_event))  # a bad or future date: refused before the link is looked up
         source = str(upload) if upload is not None else check_link(url or "", services.settings)
         payload = {"source": source, "claims": claims.to_dict(), "remember": remember, "actor": key.actor,
@@ -201,7 +204,7 @@ def submit_archive_add(services: Services, key: ApiKey, meta: ArchiveMetadata, *
         if (url is None) == (upload is None):
             raise BadInput("give either a link (url) or a file, not both or neither")
         source = str(upload) if upload is not None else check_link(url or "", services.settings)
-        _check_date(meta.published, "published")
+        read_date(meta.published, "published")
         fields = {k: _clean(v) for k, v in asdict(meta).items()}
         payload = {"source": source, "meta": fields, "actor": key.actor, "upload": _upload_folder(upload)}
         job, created = _submit(services, "archive_add", payload, key, idempotency)

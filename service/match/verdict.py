@@ -49,7 +49,7 @@ from service.dates import (
     humanize_days,
     item_date,
     origin_words,
-    parse_claimed_date,
+    refuse_future,
     sort_by_date,
     source_date,
 )
@@ -177,7 +177,7 @@ def decide(matches: Sequence[Match], claims: Claims, source: SourceInfo,
     does still counts as an earlier copy.
     """
     if claims.date:
-        parse_claimed_date(claims.date)  # a date still to come is refused, match or not
+        refuse_future(claims.date)  # a date still to come is refused, match or not
     if not matches:
         return "no_prior_match", None, not_in_archive(searched)
     strong = [m for m in matches if _strong(m)]
@@ -236,7 +236,7 @@ def _decide(matches: Sequence[Match], claims: Claims, source: SourceInfo) -> tup
     claimed: KnownDate | None = None
     claim_origin = "the claimed date"
     if claims.date:
-        claimed = parse_claimed_date(claims.date)
+        claimed = claims.date
     else:
         claimed = source_date(source)
         claim_origin = "this upload's own date"

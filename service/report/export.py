@@ -155,7 +155,7 @@ def report_pdf(pipeline: Pipeline, job_id: str, report: Report, url: str | None 
     for row in platform_rows(report.source):
         pdf.row(row.label, row.text)
     claims = report.claims
-    said = ", ".join(f"{k} {v}" for k, v in (("date", claims.date), ("place", claims.location),
+    said = ", ".join(f"{k} {v}" for k, v in (("date", claims.date_text), ("place", claims.location),
                                                ("event", claims.event)) if v)
     pdf.row("Claimed", said or "nothing")
 

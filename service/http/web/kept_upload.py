@@ -18,7 +18,7 @@ from typing import Any
 
 from service.auth import ApiKey
 from service.errors import BadInput
-from service.http.services import Services, _check_date, discard_upload
+from service.http.services import Services, discard_upload, read_date
 
 __all__ = ["KEPT_FIELD", "date_refused", "kept_view", "take_kept"]
 
@@ -50,7 +50,7 @@ def date_refused(fields: dict[str, str], names: tuple[str, ...]) -> str | None:
     """Why one of the form's date fields is refused (the same words as the API's), or None."""
     for name in names:
         try:
-            _check_date(fields.get(name), name)
+            read_date(fields.get(name), name)
         except BadInput as exc:
             return str(exc)
     return None

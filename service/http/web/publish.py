@@ -55,10 +55,10 @@ def footage_rows(report: Report) -> list[dict[str, Any]]:
             "claim": ", ".join(claim), "recorded": ", ".join(recorded), "kind": item.kind,
         })
     claims, source = report.claims, report.source
-    claim = [c for c in (claims.event, claims.location, claims.date) if c]
+    claim = [c for c in (claims.event, claims.location, claims.date_text) if c]
     rows.append({
         "id": remembered, "this_check": True, "title": source.title or "this check",
-        "date": claims.date or None, "date_origin": "the date it claims" if claims.date else None,
+        "date": claims.date_text, "date_origin": "the date it claims" if claims.date else None,
         "claim": ", ".join(claim), "recorded": "", "kind": "this check",
     })
     return rows
