@@ -32,38 +32,15 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from service.archive.schema import migrate
-from service.archive.store import metadata
+from service.db.tables import api_keys, web_sessions
 from service.errors import BadInput, NotFound
 
-__all__ = ["ROLES", "ApiKey", "KeyStore", "RateLimiter", "Role", "hash_token", "role_at_least", "web_sessions"]
+__all__ = ["ROLES", "ApiKey", "KeyStore", "RateLimiter", "Role", "hash_token", "role_at_least"]
 
 Role = Literal["reader", "editor", "admin"]
 ROLES: tuple[str, ...] = ("reader", "editor", "admin")
 TOKEN_PREFIX = "fs_"
 TOKEN_BYTES = 32
-
-api_keys = sa.Table(
-    "api_keys",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("role", sa.String(10), nullable=False),
-    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
-    sa.Column("prefix", sa.String(12), nullable=False),  # first characters, to tell keys apart in a list
-    sa.Column("created_at", sa.String(40), nullable=False),
-    sa.Column("revoked_at", sa.String(40)),
-)
-
-web_sessions = sa.Table(
-    "web_sessions",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),  # sha256 of the token in the cookie
-    sa.Column("key_id", sa.Integer, sa.ForeignKey("api_keys.id"), nullable=False, index=True),
-    sa.Column("created_at", sa.String(40), nullable=False),
-    sa.Column("expires_at", sa.String(40), nullable=False),  # same ISO format as _now(): compared as text
-)
-
 
 def _now(after_s: float = 0.0) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=after_s)).isoformat(timespec="seconds")
@@ -107,7 +84,6 @@ def _row_to_key(row: Any) -> ApiKey:
 class KeyStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        migrate(engine)  # creates or upgrades every table (service/archive/schema.py)
 
     def create(self, role: str, name: str | None = None) -> tuple[ApiKey, str]:
         """A new key and its token (the only time the token exists outside the caller)."""

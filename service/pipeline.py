@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from service.archive.sources import Source, SourceStore
-from service.archive.store import ArchiveStore, create_db_engine
+from service.archive.store import ArchiveStore
 from service.dates import DateOrigin, fetched_date_origin, sort_by_date, source_date
+from service.db.engine import open_database
 from service.errors import BadInput, DecodeError, FirstseenError, TooLarge
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
 from service.ingest.listing import list_source
@@ -83,7 +84,7 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Pipeline:
         settings.ensure_dirs()
-        store = ArchiveStore(create_db_engine(settings.resolved_database_url))
+        store = ArchiveStore(open_database(settings.resolved_database_url))
         return cls(settings, store, **kwargs)
 
     def close(self) -> None:

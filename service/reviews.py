@@ -28,9 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from service.archive.schema import migrate
-from service.archive.store import metadata
 from service.dates import origin_words, parse_date
+from service.db.tables import reviews
 from service.errors import BadInput
 from service.markup import http_link
 from service.models import Report, check_link_field
@@ -67,16 +66,6 @@ VERDICT_RATING_WORDS: dict[str, str] = {
     "recycled": "False: old footage, online before the claimed date",
     "misattributed": "Misleading: recorded at another place or event",
 }
-
-reviews = sa.Table(
-    "reviews",
-    metadata,
-    sa.Column("job_id", sa.String(32), primary_key=True),
-    sa.Column("details", sa.Text, nullable=False),  # ReviewDetails as JSON
-    sa.Column("editor", sa.String(200), nullable=False),
-    sa.Column("updated_at", sa.String(40), nullable=False),
-)
-
 
 @dataclass(frozen=True)
 class Publisher:
@@ -150,7 +139,6 @@ class ReviewStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        migrate(engine)
 
     def get(self, job_id: str) -> ReviewDetails:
         with self.engine.connect() as c:

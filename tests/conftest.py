@@ -128,7 +128,8 @@ def archive_digest(settings: Settings) -> str:
 
     import sqlalchemy as sa
 
-    from service.archive.store import create_db_engine, metadata
+    from service.db.engine import create_db_engine
+    from service.db.tables import metadata
 
     if not settings.database_url and not (settings.home / "archive.sqlite3").exists():
         return "no archive yet"

@@ -455,13 +455,13 @@ def test_docs_openapi_and_health(live: LiveApp) -> None:
 
 # -- jobs survive a restart ----------------------------------------------------------
 def test_jobs_left_queued_or_running_are_resumed_on_start(tmp_path: Path, media: Media) -> None:
-    from service.archive.store import create_db_engine
+    from service.db.engine import open_database
     from service.settings import Settings
 
     with database_for_test() as db:
         settings = Settings(home=tmp_path / "home", database_url=db)
         settings.ensure_dirs()
-        engine = create_db_engine(settings.resolved_database_url)
+        engine = open_database(settings.resolved_database_url)
         jobs = JobStore(engine)
         queued, _ = jobs.create("archive_add", {"source": str(media.original), "meta": {"title": "A"}})
         crashed, _ = jobs.create("check", {"source": str(media.excerpt_240p), "claims": {}, "remember": False})

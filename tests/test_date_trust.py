@@ -21,10 +21,11 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from service.archive.schema import alembic_config
-from service.archive.store import ArchiveStore, create_db_engine
+from service.archive.store import ArchiveStore
 from service.archive.video_record import video_record
 from service.dates import PLATFORM_HOSTS, fetched_date_origin, parse_date
+from service.db.engine import open_database
+from service.db.schema import alembic_config
 from service.errors import BadInput
 from service.ingest.downloader import ProgressFn
 from service.match.verdict import decide
@@ -268,7 +269,7 @@ _SIZE = {"duration": 2.0, "frame_count": 4}
 
 def test_the_store_keeps_the_origin_and_an_editors_edit_vouches_for_the_date(cli: Any, settings: Settings) -> None:
     settings.ensure_dirs()
-    store = ArchiveStore(create_db_engine(settings.resolved_database_url))
+    store = ArchiveStore(open_database(settings.resolved_database_url))
     try:
         dated = ArchiveMetadata(published="2019-07-02")
         assert store.add(dated, _fingerprint(), "a" * 64, **_SIZE).date_origin == "curated"
@@ -297,7 +298,7 @@ def test_the_store_keeps_the_origin_and_an_editors_edit_vouches_for_the_date(cli
 
 def test_dates_stored_before_origins_get_the_origin_their_rows_support(settings: Settings) -> None:
     settings.ensure_dirs()
-    engine = create_db_engine(settings.resolved_database_url)
+    engine = open_database(settings.resolved_database_url)
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0003")  # type: ignore[arg-type]

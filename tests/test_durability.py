@@ -16,9 +16,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from service.archive.store import audit, create_db_engine, items, signals
 from service.archive.video_record import video_fingerprint
 from service.dates import parse_date
+from service.db.engine import open_database
+from service.db.tables import audit, items, signals
 from service.settings import Settings
 from service.signals.base import SignalRecord
 from tests.conftest import Media
@@ -45,7 +46,7 @@ def _env(home: Path, database_url: str | None) -> dict[str, str]:
 
 def assert_consistent(settings: Settings) -> int:
     """Every item has its whole fingerprint and its audit entry; SQLite's own check passes. Returns items."""
-    engine = create_db_engine(settings.resolved_database_url)
+    engine = open_database(settings.resolved_database_url)
     try:
         with engine.connect() as c:
             item_rows = c.execute(sa.select(items.c.id, items.c.frame_count)).fetchall()
@@ -195,7 +196,7 @@ def test_worker_process_killed_mid_check_loses_nothing_and_the_api_keeps_answeri
     assert body["status"] == "done", body
     assert body["report"]["verdict"] == "recycled"
     assert assert_consistent(settings) == 2  # the check was remembered exactly once
-    engine = create_db_engine(settings.resolved_database_url)
+    engine = open_database(settings.resolved_database_url)
     try:
         from service.jobs import JobStore
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from service.archive.store import items
+from service.db.tables import items
 from service.settings import Settings
 from tests.conftest import Media, archive_digest, database_for_test
 from tests.live_app import LiveApp, csrf_token, serve, web_login

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from service.jobs import JobStore, jobs
+from service.db.tables import jobs
+from service.jobs import JobStore
 from service.models import Report
 from service.report.public import public_report
 from tests.conftest import Media

@@ -26,10 +26,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from service.archive.store import items
 from service.auth import KeyStore
+from service.db.tables import items, jobs
 from service.http import create_app
-from service.jobs import JobStore, jobs
+from service.jobs import JobStore
 from service.models import ArchiveMetadata
 from service.pipeline import Pipeline
 from service.retention import ORPHAN_UPLOAD_GRACE_S, prune

@@ -15,9 +15,11 @@ import service.archive.sources  # noqa: F401  (their tables join the shared meta
 import service.auth  # noqa: F401
 import service.jobs  # noqa: F401
 import service.reviews  # noqa: F401
-from service.archive.schema import FIRST, HEAD, alembic_config, migrate
-from service.archive.store import ArchiveStore, create_db_engine, metadata
+from service.archive.store import ArchiveStore
 from service.archive.video_record import video_fingerprint, video_record
+from service.db.engine import create_db_engine
+from service.db.schema import FIRST, HEAD, alembic_config, migrate
+from service.db.tables import metadata
 from service.models import ArchiveMetadata, VideoFingerprint
 from service.settings import Settings
 from service.signals.base import SignalRecord
@@ -52,7 +54,7 @@ def test_archive_made_before_migrations_is_adopted_and_kept(settings: Settings) 
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO items (kind, title, sha256, duration, frame_count, added_at) "
                                  "VALUES ('curated', 'old', 'x', 1.0, 0, '2026-01-01T00:00:00+00:00')"))
-        ArchiveStore(engine)
+        migrate(engine)
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD
             assert conn.execute(sa.text("SELECT title FROM items")).scalar() == "old"
@@ -72,7 +74,7 @@ def test_a_remembered_checks_claimed_place_moves_out_of_provenance_on_upgrade(se
                     "INSERT INTO items (kind, origin, location, event, sha256, duration, frame_count, added_at) "
                     "VALUES (:kind, :origin, :place, 'strike', 'x', 1.0, 0, '2026-01-01T00:00:00+00:00')"),
                     {"kind": kind, "origin": origin, "place": place})
-        ArchiveStore(engine)
+        migrate(engine)
         with engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT location, event, claimed_location, claimed_event FROM items "
                                         "ORDER BY id")).all()
@@ -98,6 +100,7 @@ def test_a_removed_items_id_is_never_given_again(settings: Settings) -> None:
     settings.ensure_dirs()
     engine = create_db_engine(settings.resolved_database_url)
     try:
+        migrate(engine)
         store = ArchiveStore(engine)
         first = store.add(*_item(1), sha256="a" * 64, **_SIZE)
         newest = store.add(*_item(2), sha256="b" * 64, **_SIZE)
@@ -134,7 +137,8 @@ def test_ids_removed_before_the_autoincrement_migration_stay_retired(tmp_path: P
                                  "VALUES (1, 'e', 2, 'added', 't')"))
             conn.execute(sa.text("INSERT INTO audit (at, actor, action, item_id) VALUES ('t', 'x', 'remove', 3)"))
             conn.execute(sa.text("DELETE FROM items WHERE id = 3"))
-        store = ArchiveStore(engine)  # migrates to HEAD
+        migrate(engine)
+        store = ArchiveStore(engine)
         stored = list(store.signal_records("video-phash"))
         assert [item_id for item_id, _ in stored] == [1, 2]
         assert [video_fingerprint(r).hashes.tolist() for _, r in stored] == [[[1]], [[2]]]
@@ -175,7 +179,8 @@ def test_fingerprints_and_backgrounds_become_video_signal_records_and_back(setti
             command.upgrade(alembic_config(conn), "0007")  # type: ignore[arg-type]
             _old_fingerprint(conn, 1, backgrounds=True)
             _old_fingerprint(conn, 2, backgrounds=False)
-        store = ArchiveStore(engine)  # migrates to HEAD
+        migrate(engine)
+        store = ArchiveStore(engine)
         stored = dict(store.signal_records())
         assert sorted(stored) == [1, 2]
         first, second = video_fingerprint(stored[1]), video_fingerprint(stored[2])

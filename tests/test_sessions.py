@@ -67,7 +67,7 @@ def test_a_session_is_not_stored_in_a_usable_form(live: LiveApp) -> None:
     """The database keeps a digest of the session id, like API keys: a dump opens no session."""
     import sqlalchemy as sa
 
-    from service.auth import web_sessions
+    from service.db.tables import web_sessions
 
     with _logged_in(live, live.keys["reader"]) as web:
         cookie = web.cookies["firstseen_session"]  # base64(JSON).timestamp.signature (Starlette sessions)

@@ -13,9 +13,10 @@ import pytest
 
 from service.archive.exchange import export_archive, import_archive
 from service.archive.payload import pack, unpack
-from service.archive.store import ArchiveStore, create_db_engine
+from service.archive.store import ArchiveStore
 from service.archive.video_record import video_fingerprint, video_record
 from service.dates import parse_date
+from service.db.engine import open_database
 from service.errors import BadInput
 from service.match.verdict import decide, media_words
 from service.models import (
@@ -122,7 +123,7 @@ def test_a_signal_type_registered_in_one_line_is_stored_indexed_matched_exported
         video_only = p.check(str(media.reencode), remember=False)
         assert video_only.matches[0].differs == () and "audio" not in video_only.explanation
     # The export carries the new signal's records with no change to the format's code.
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'second.sqlite3'}")
+    engine = open_database(f"sqlite:///{tmp_path / 'second.sqlite3'}")
     try:
         second = ArchiveStore(engine)
         import_archive(second, dump, max_bytes=10**9)

@@ -21,8 +21,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from service.archive.store import items
-from service.jobs import jobs
+from service.db.tables import items, jobs
 from tests.conftest import Media, database_for_test, serve_directory
 from tests.live_app import LiveApp, serve, web_login
 

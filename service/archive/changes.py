@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from service.archive.store import audit
+from service.db.tables import audit
 
 __all__ = ["LOOKBACK_IDS", "ChangeFeed", "ItemChanges"]
 

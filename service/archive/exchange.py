@@ -38,8 +38,9 @@ from typing import IO, Any
 import numpy as np
 import sqlalchemy as sa
 
-from service.archive.store import EDITABLE, ArchiveStore, items, links
+from service.archive.store import EDITABLE, ArchiveStore
 from service.archive.video_record import VIDEO_SIGNAL, video_fingerprint, video_record
+from service.db.tables import items, links
 from service.errors import BadInput
 from service.models import ArchiveMetadata, Backgrounds, Claims, SignalRecord, VideoFingerprint
 

@@ -14,34 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from service.archive.schema import migrate
-from service.archive.store import MAX_ID, metadata
+from service.archive.store import MAX_ID
+from service.db.tables import seen_entries, sources
 from service.errors import Conflict, NotFound
 
 __all__ = ["Source", "SourceStore"]
-
-sources = sa.Table(
-    "sources",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("url", sa.Text, nullable=False, unique=True),
-    sa.Column("title", sa.Text),
-    sa.Column("added_at", sa.String(40), nullable=False),
-    sa.Column("last_crawled_at", sa.String(40)),
-    sa.Column("last_status", sa.Text),
-    sqlite_autoincrement=True,  # a removed source's id is never given again (migration 0005)
-)
-
-seen_entries = sa.Table(
-    "source_entries",
-    metadata,
-    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("entry_key", sa.String(500), primary_key=True),
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="SET NULL")),
-    sa.Column("status", sa.String(20), nullable=False),  # added | failed
-    sa.Column("seen_at", sa.String(40), nullable=False),
-)
-
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -64,7 +41,6 @@ class Source:
 class SourceStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        migrate(engine)  # creates or upgrades every table (service/archive/schema.py)
 
     def add(self, url: str, title: str | None = None) -> Source:
         with self.engine.begin() as c:

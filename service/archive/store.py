@@ -25,8 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from service.archive.schema import migrate
 from service.dates import DATE_ORIGINS
+from service.db.tables import audit, items, links, signals
 from service.errors import BadInput, NotFound
 from service.models import (
     LINK_FIELDS,
@@ -38,79 +38,10 @@ from service.models import (
     check_link_field,
 )
 
-__all__ = ["ArchiveStore", "create_db_engine", "metadata"]
+__all__ = ["EDITABLE", "MAX_ID", "ArchiveStore"]
 
 log = logging.getLogger(__name__)
 
-metadata = sa.MetaData()
-
-items = sa.Table(
-    "items",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(16), nullable=False, default="curated"),
-    sa.Column("title", sa.Text),
-    sa.Column("published", sa.String(40)),
-    # Who says ``published``: curated, platform, source or claimed (service/dates.py); NULL when undated.
-    sa.Column("date_origin", sa.String(16)),
-    sa.Column("location", sa.Text),
-    sa.Column("event", sa.Text),
-    # What the upload itself claimed (a remembered check's claims), apart from the provenance above.
-    sa.Column("claimed_date", sa.String(40)),
-    sa.Column("claimed_location", sa.Text),
-    sa.Column("claimed_event", sa.Text),
-    sa.Column("source_url", sa.Text),
-    sa.Column("notes", sa.Text),
-    sa.Column("factcheck_url", sa.Text),
-    sa.Column("platform", sa.String(80)),
-    sa.Column("uploader", sa.Text),
-    sa.Column("sha256", sa.String(64), nullable=False, index=True),
-    sa.Column("duration", sa.Float, nullable=False),
-    sa.Column("frame_count", sa.Integer, nullable=False),
-    sa.Column("added_at", sa.String(40), nullable=False),
-    sa.Column("media_path", sa.Text),
-    sa.Column("footage_id", sa.Integer, index=True),
-    # What created the item when that can happen twice (a job re-run after a crash, a re-crawl):
-    # "job:<id>", "crawl:<source>:<entry>". Unique, so the second attempt finds the first's item.
-    sa.Column("origin", sa.String(120)),
-    sa.UniqueConstraint("origin", name="uq_items_origin"),
-    sqlite_autoincrement=True,  # a removed item's id is never given again (migration 0005)
-)
-
-# Every signal type's fingerprint of an item (service/signals): one versioned record per (item, signal).
-signals = sa.Table(
-    "signals",
-    metadata,
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("signal", sa.String(40), primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("payload", sa.LargeBinary, nullable=False),  # what the signal's index is built from
-    sa.Column("detail", sa.LargeBinary),  # what only alignment reads, for a check's candidates
-)
-
-# Two uploads that share footage, with the seconds they share (JSON list of segments,
-# "a" playing the role of the query). Components of this graph are footage clusters.
-links = sa.Table(
-    "links",
-    metadata,
-    sa.Column("item_a", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("item_b", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("score", sa.Float, nullable=False),
-    sa.Column("segments", sa.Text, nullable=False),
-)
-
-# Every change to the archive: who, when, what, and the item before/after (JSON).
-audit = sa.Table(
-    "audit",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.String(40), nullable=False),
-    sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("action", sa.String(20), nullable=False),
-    sa.Column("item_id", sa.Integer),
-    sa.Column("before", sa.Text),
-    sa.Column("after", sa.Text),
-)
 
 EDITABLE = ("title", "published", "location", "event", "source_url", "notes", "factcheck_url",
             "platform", "uploader")
@@ -132,24 +63,6 @@ def _row_to_item(row: Any) -> ArchiveItem:
     )
 
 
-def create_db_engine(url: str) -> Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
-
-
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; larger numbers overflow the drivers instead of matching nothing
 
 
@@ -164,7 +77,6 @@ class ArchiveStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        migrate(engine)  # creates or upgrades every table (service/archive/schema.py)
 
     # -- writes --------------------------------------------------------
     def add(

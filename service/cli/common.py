@@ -112,9 +112,9 @@ class Resources:
         if self._pipeline is not None:
             return self._pipeline.store.engine
         if self._engine is None:
-            from service.archive.store import create_db_engine
+            from service.db.engine import open_database
 
-            self._engine = create_db_engine(self.settings().resolved_database_url)
+            self._engine = open_database(self.settings().resolved_database_url)
         return self._engine
 
     def store(self) -> ArchiveStore:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from service.jobs.queues import JobQueue, queue_for, resume_unfinished
 from service.jobs.runner import error_code, run_job, unremembered_check, upload_folder
-from service.jobs.store import Job, JobKind, JobResult, JobState, JobStore, jobs
+from service.jobs.store import Job, JobKind, JobResult, JobState, JobStore
 
-__all__ = ["Job", "JobKind", "JobQueue", "JobResult", "JobState", "JobStore", "error_code", "jobs", "queue_for",
+__all__ = ["Job", "JobKind", "JobQueue", "JobResult", "JobState", "JobStore", "error_code", "queue_for",
            "resume_unfinished", "run_job", "unremembered_check", "upload_folder"]

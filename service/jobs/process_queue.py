@@ -206,10 +206,10 @@ class ProcessQueue:
 
     def _retry_after_death(self, job_id: str) -> bool:
         """True to hand the job to a new child; after MAX_WORKER_DEATHS attempts it fails instead."""
-        from service.archive.store import create_db_engine
+        from service.db.engine import open_database
         from service.jobs.store import JobStore
 
-        engine = create_db_engine(self.settings.resolved_database_url)
+        engine = open_database(self.settings.resolved_database_url)
         try:
             jobs = JobStore(engine)
             job = jobs.get(job_id)

@@ -168,10 +168,10 @@ def run_worker(settings: Settings, threads: int = 1, stop: threading.Event | Non
     heart = threading.Thread(target=_heartbeat, args=(settings, broker.broker_id, runner, beating),
                              name="firstseen-heartbeat", daemon=True)
     heart.start()
-    from service.archive.store import create_db_engine
+    from service.db.engine import open_database
     from service.retention import Pruner
 
-    prune_engine = create_db_engine(settings.resolved_database_url)
+    prune_engine = open_database(settings.resolved_database_url)
     pruner = Pruner(settings, prune_engine)  # this machine's uploads and download cache
     pruner.start()
     worker.start()

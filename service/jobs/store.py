@@ -19,13 +19,12 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from service.archive.schema import migrate
-from service.archive.store import metadata
+from service.db.tables import jobs
 from service.errors import BadInput, NotFound
 from service.models import ArchiveItem, Report
 from service.pipeline import CrawlSummary
 
-__all__ = ["Job", "JobKind", "JobResult", "JobState", "JobStore", "crawl_summary_dict", "jobs"]
+__all__ = ["Job", "JobKind", "JobResult", "JobState", "JobStore", "crawl_summary_dict"]
 
 JobKind = Literal["check", "archive_add", "crawl"]
 JobState = Literal["queued", "running", "done", "failed"]
@@ -34,29 +33,6 @@ UNFINISHED: tuple[str, ...] = ("queued", "running")
 
 # What a finished job produced, by kind: check, archive_add, crawl.
 JobResult = Report | ArchiveItem | CrawlSummary
-
-jobs = sa.Table(
-    "jobs",
-    metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("kind", sa.String(20), nullable=False),
-    sa.Column("state", sa.String(10), nullable=False, index=True),
-    sa.Column("progress", sa.Float, nullable=False, default=0.0),
-    sa.Column("stage", sa.String(40), nullable=False, default="queued"),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("result", sa.Text),
-    sa.Column("error", sa.Text),
-    sa.Column("error_code", sa.String(40)),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("owner", sa.String(200)),
-    # Scoped by the caller (e.g. "key 3:abc"): the same key posting the same request twice gets one job.
-    sa.Column("idempotency", sa.String(300), unique=True),
-    sa.Column("created_at", sa.String(40), nullable=False),
-    sa.Column("started_at", sa.String(40)),
-    sa.Column("finished_at", sa.String(40)),
-    sa.Column("updated_at", sa.String(40), nullable=False),
-)
-
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
@@ -139,7 +115,6 @@ class JobStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        migrate(engine)  # creates or upgrades every table (service/archive/schema.py)
 
     def create(self, kind: str, payload: dict[str, Any], owner: str | None = None,
                idempotency: str | None = None) -> tuple[Job, bool]:

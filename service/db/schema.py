@@ -1,8 +1,7 @@
-"""Database schema versions: Alembic migrations, applied when a store opens its database.
+"""Database schema versions: Alembic migrations, applied once when the database is opened.
 
-Part of archive. Every table lives on one SQLAlchemy ``metadata`` (items,
-signals, links, audit here; sources, api_keys, jobs in their modules);
-``migrations/versions/`` holds the scripts that build and change it, so an
+Part of db (``engine.open_database`` calls ``migrate``). Every table lives on one SQLAlchemy
+``metadata`` in ``tables.py``; ``migrations/versions/`` holds the scripts that build and change it, so an
 archive made by an older firstseen is upgraded in place, on SQLite and
 PostgreSQL alike. ``tests/test_schema.py`` fails when a table or column is added
 to the code without a migration.
