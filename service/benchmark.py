@@ -28,7 +28,7 @@ from service.fingerprint.views import QUERY_VIEWS as PIPELINE_QUERY_VIEWS
 from service.match.align import MAX_HAMMING, ArchiveMotion, align_item
 from service.match.search import STAGE1_RADIUS, find_hits, probe_frames
 
-__all__ = ["IndexBenchResult", "run_index_bench"]
+__all__ = ["IndexBenchResult", "result_json", "run_index_bench"]
 
 QUERY_FRAMES = 120  # 60 s at 2 fps
 # A query has every view the pipeline searches (full, mirror, rotations, content, insets, windows),

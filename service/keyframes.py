@@ -82,14 +82,14 @@ def detect_shots(media: Path, max_pixels: int = 8192 * 8192,
     from scenedetect import ContentDetector
     from scenedetect.common import FrameTimecode
 
-    from service.decode.frames import _limit_pixels, _open
+    from service.decode.frames import limit_pixels, open_media
 
-    container = _open(media)
+    container = open_media(media)
     try:
         if not container.streams.video:
             raise DecodeError(f"{media.name} has no video stream")
         stream = container.streams.video[0]
-        _limit_pixels(stream, media, max_pixels)
+        limit_pixels(stream, media, max_pixels)
         fps = float(stream.average_rate or 25)
         duration = float(container.duration or 0) / 1e6
         detector = ContentDetector()

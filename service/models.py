@@ -23,26 +23,9 @@ from service.dates import KnownDate, parse_date
 from service.errors import BadInput
 from service.markup import is_http_url
 
-__all__ = [
-    "ArchiveExtent",
-    "ArchiveItem",
-    "ArchiveMetadata",
-    "Backgrounds",
-    "Claims",
-    "SignalRecord",
-    "LINK_FIELDS",
-    "MEDIA",
-    "Match",
-    "MatchEvidence",
-    "Medium",
-    "Report",
-    "Segment",
-    "SignalMatch",
-    "SourceInfo",
-    "Verdict",
-    "VideoFingerprint",
-    "check_link_field",
-]
+__all__ = ["LINK_FIELDS", "MEDIA", "ArchiveExtent", "ArchiveItem", "ArchiveMetadata", "Backgrounds",
+           "check_link_field", "Claims", "EvidenceBasis", "Match", "MatchEvidence", "Medium", "Report", "Segment",
+           "SignalMatch", "SignalRecord", "SourceInfo", "Verdict", "VideoFingerprint"]
 
 Verdict = Literal["recycled", "misattributed", "seen_before", "no_prior_match"]
 ItemKind = Literal["curated", "observed"]

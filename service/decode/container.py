@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.decode.frames import _open
+from service.decode.frames import open_media
 from service.errors import DecodeError
 
 __all__ = ["ContainerInfo", "MAX_TAG_CHARS", "container_info"]
@@ -33,7 +33,7 @@ def container_info(path: Path) -> ContainerInfo:
     """The container's length (seconds) and kept tags; empty when the file cannot be opened (the decoder
     reports that with its own message)."""
     try:
-        container = _open(path)
+        container = open_media(path)
     except DecodeError:
         return ContainerInfo(None, {})
     try:

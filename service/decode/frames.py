@@ -49,15 +49,8 @@ from PIL import Image
 
 from service.errors import DecodeError, TooLarge
 
-__all__ = [
-    "DECODE_MAX_SIDE",
-    "OPEN_OPTIONS",
-    "VIDEO_CONTAINERS",
-    "DecodeLimits",
-    "SampledVideo",
-    "grab_frame",
-    "sample_frames",
-]
+__all__ = ["DECODE_MAX_SIDE", "OPEN_OPTIONS", "VIDEO_CONTAINERS", "DecodeLimits", "grab_frame", "limit_pixels",
+           "open_media", "sample_frames", "SampledVideo"]
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +101,7 @@ class SampledVideo:
     fps: float
 
 
-def _open(path: Path) -> av.container.InputContainer:
+def open_media(path: Path) -> av.container.InputContainer:
     """Open ``path`` as one of ``VIDEO_CONTAINERS``, read through the file protocol only, decoding nothing."""
     # An absolute path starts with "/", so FFmpeg never reads a protocol ("subfile,", "concat:") into it.
     try:
@@ -122,7 +115,7 @@ def _open(path: Path) -> av.container.InputContainer:
         raise DecodeError(f"{path.name} is not a readable video ({exc})") from None
 
 
-def _limit_pixels(stream: av.video.stream.VideoStream, path: Path, max_pixels: int) -> None:
+def limit_pixels(stream: av.video.stream.VideoStream, path: Path, max_pixels: int) -> None:
     """Refuse a header over ``max_pixels``, and make the decoder refuse any later frame over it."""
     width, height = stream.codec_context.width, stream.codec_context.height
     if width * height > max_pixels:
@@ -166,7 +159,7 @@ def sample_frames(
 ) -> SampledVideo:
     """Decode ``path`` and keep one shrunk greyscale frame every ``1/sample_fps`` s."""
     started = time.monotonic()
-    container = _open(path)
+    container = open_media(path)
     frames: list[npt.NDArray[np.uint8]] = []
     codec: av.video.codeccontext.VideoCodecContext | None = None
     try:
@@ -176,7 +169,7 @@ def sample_frames(
         codec = stream.codec_context
         # 0x0 for the few streams that say their size only in the first frame (MPEG-4 Part 2 in MP4)
         width, height = codec.width, codec.height
-        _limit_pixels(stream, path, limits.max_pixels)
+        limit_pixels(stream, path, limits.max_pixels)
         duration = _container_duration(container, stream)
         if duration is not None and duration > limits.max_duration_s:
             raise TooLarge(
@@ -266,12 +259,12 @@ def _container_duration(container: av.container.InputContainer,
 def grab_frame(path: Path, t: float, max_side: int = 480,
                max_pixels: int = DecodeLimits.max_pixels) -> Image.Image:
     """One RGB frame near ``t`` seconds, for evidence pictures (seek, then decode forward)."""
-    container = _open(path)
+    container = open_media(path)
     try:
         if not container.streams.video:
             raise DecodeError(f"{path.name} has no video stream")
         stream = container.streams.video[0]
-        _limit_pixels(stream, path, max_pixels)
+        limit_pixels(stream, path, max_pixels)
         time_base = stream.time_base or Fraction(1, 1000)
         start_pts = stream.start_time or 0
         target = int(t / time_base) + start_pts

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from service.auth import ApiKey
 from service.errors import Conflict
-from service.http.services import Services, _submit
+from service.http.services import Services, submit_job
 from service.jobs import Job
 
 __all__ = ["RETRY_ROLES", "retry_job", "retryable"]
@@ -49,4 +49,4 @@ def retry_job(services: Services, key: ApiKey, job_id: str) -> tuple[Job, bool]:
     if not retryable(failed):
         raise Conflict("the uploaded file was not kept after the job failed; choose the file again")
     payload = {**failed.payload, "actor": key.actor, "retry_of": failed.id}
-    return _submit(services, failed.kind, payload, key, None)
+    return submit_job(services, failed.kind, payload, key, None)

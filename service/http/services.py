@@ -34,8 +34,8 @@ from service.settings import Settings
 if TYPE_CHECKING:
     from service.pipeline import Pipeline
 
-__all__ = ["Services", "check_job_quota", "check_link", "discard_upload", "save_upload", "secret_key",
-           "stored_upload_bytes", "submit_archive_add", "submit_check"]
+__all__ = ["check_job_quota", "check_link", "discard_upload", "read_date", "save_upload", "secret_key", "Services",
+           "stored_upload_bytes", "submit_archive_add", "submit_check", "submit_crawl", "submit_job"]
 
 COPY_CHUNK = 1024 * 1024
 
@@ -188,7 +188,7 @@ def submit_check(services: Services, key: ApiKey, *, url: str | None = None, upl
         source = str(upload) if upload is not None else check_link(url or "", services.settings)
         payload = {"source": source, "claims": claims.to_dict(), "remember": remember, "actor": key.actor,
                    "upload": _upload_folder(upload)}
-        job, created = _submit(services, "check", payload, key, idempotency)
+        job, created = submit_job(services, "check", payload, key, idempotency)
     except BaseException:
         discard_upload(upload)
         raise
@@ -207,7 +207,7 @@ def submit_archive_add(services: Services, key: ApiKey, meta: ArchiveMetadata, *
         read_date(meta.published, "published")
         fields = {k: _clean(v) for k, v in asdict(meta).items()}
         payload = {"source": source, "meta": fields, "actor": key.actor, "upload": _upload_folder(upload)}
-        job, created = _submit(services, "archive_add", payload, key, idempotency)
+        job, created = submit_job(services, "archive_add", payload, key, idempotency)
     except BaseException:
         discard_upload(upload)
         raise
@@ -218,7 +218,7 @@ def submit_archive_add(services: Services, key: ApiKey, meta: ArchiveMetadata, *
 
 def submit_crawl(services: Services, key: ApiKey, source_id: int) -> tuple[Job, bool]:
     services.pipeline.sources.get(source_id)  # NotFound before queueing
-    return _submit(services, "crawl", {"source_id": source_id, "actor": key.actor}, key, None)
+    return submit_job(services, "crawl", {"source_id": source_id, "actor": key.actor}, key, None)
 
 
 def check_job_quota(services: Services, key: ApiKey, new_jobs: int = 1, kind: str | None = None,
@@ -245,7 +245,7 @@ def _scoped(key: ApiKey, kind: str, idempotency: str | None) -> str | None:
     return f"key {key.id}:{kind}:{idempotency[:200]}" if idempotency else None
 
 
-def _submit(services: Services, kind: str, payload: dict[str, Any], key: ApiKey,
+def submit_job(services: Services, kind: str, payload: dict[str, Any], key: ApiKey,
             idempotency: str | None) -> tuple[Job, bool]:
     scoped = _scoped(key, kind, idempotency)
     with services.submit_lock:

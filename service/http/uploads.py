@@ -21,7 +21,7 @@ from service.auth import ApiKey
 from service.errors import TooLarge
 from service.http.services import Services, save_upload
 
-__all__ = ["BodyLimit", "read_form"]
+__all__ = ["BodyLimit", "form_bool", "read_form"]
 
 # Room for the form's other fields and multipart boundaries around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024

@@ -29,7 +29,8 @@ from service.errors import BadInput, FetchFailed, FirstseenError, TooLarge
 from service.models import SourceInfo
 from service.settings import Settings
 
-__all__ = ["DOWNLOAD_BLOCK_BYTES", "Downloader", "LocalOrYtDlpDownloader", "ProgressFn", "file_sha256", "is_url"]
+__all__ = ["DOWNLOAD_BLOCK_BYTES", "clean_message", "Downloader", "file_sha256", "is_url", "LocalOrYtDlpDownloader",
+           "ProgressFn", "YtDlpLogger"]
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class _YtDlpLogger:
+class YtDlpLogger:
     """Routes yt-dlp's chatter into our logging instead of stdout."""
 
     def debug(self, msg: str) -> None:
@@ -80,7 +81,7 @@ class _YtDlpLogger:
         log.info("yt-dlp: %s", msg)
 
 
-def _clean_message(exc: BaseException) -> str:
+def clean_message(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     for prefix in ("ERROR: ", "DownloadError: "):
         if text.startswith(prefix):
@@ -148,7 +149,7 @@ class LocalOrYtDlpDownloader:
             "noresizebuffer": True,
             "socket_timeout": self.settings.socket_timeout_s,
             "match_filter": match_filter,
-            "logger": _YtDlpLogger(),
+            "logger": YtDlpLogger(),
             "progress_hooks": hooks,
             "quiet": True,
             "no_warnings": True,
@@ -205,7 +206,7 @@ class LocalOrYtDlpDownloader:
             refusal = unwrap_refusal(exc)
             if refusal is not None:
                 raise refusal from None
-            log.info("yt-dlp could not fetch %s: %s", url, _clean_message(exc))
+            log.info("yt-dlp could not fetch %s: %s", url, clean_message(exc))
             raise FetchFailed(plain_fetch_error(url, exc)) from None
 
         if rejected:

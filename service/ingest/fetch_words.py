@@ -14,7 +14,7 @@ from __future__ import annotations
 import http
 from urllib.parse import urlsplit
 
-from service.ingest.safety import _chain
+from service.ingest.safety import exception_chain
 
 __all__ = ["plain_fetch_error"]
 
@@ -52,7 +52,7 @@ def plain_fetch_error(url: str, exc: BaseException) -> str:
     from yt_dlp.utils import UnsupportedError
 
     host = _host(url)
-    chain = list(_chain(exc))
+    chain = list(exception_chain(exc))
     status = next((e.status for e in chain if isinstance(e, HTTPError) and isinstance(e.status, int)), None)
     if status is not None:
         return _status_words(host, status)

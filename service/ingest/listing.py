@@ -57,7 +57,7 @@ def _entry(raw: dict[str, Any], channel: str | None) -> ListedEntry | None:
 
 def list_source(url: str, settings: Settings, max_items: int = 500) -> SourceListing:
     """Enumerate ``url`` (newest entries as the site orders them), at most ``max_items``."""
-    from service.ingest.downloader import _clean_message, _YtDlpLogger
+    from service.ingest.downloader import YtDlpLogger, clean_message
     from service.ingest.safety import check_url, guarded_youtube_dl, release_responses, unwrap_refusal
 
     check_url(url, settings.allow_hosts)
@@ -66,7 +66,7 @@ def list_source(url: str, settings: Settings, max_items: int = 500) -> SourceLis
         "playlistend": max_items,
         "quiet": True,
         "no_warnings": True,
-        "logger": _YtDlpLogger(),
+        "logger": YtDlpLogger(),
         "socket_timeout": settings.socket_timeout_s,
         "cachedir": False,
     }
@@ -81,7 +81,7 @@ def list_source(url: str, settings: Settings, max_items: int = 500) -> SourceLis
         refusal = unwrap_refusal(exc)
         if refusal is not None:
             raise refusal from None
-        raise FetchFailed(f"could not list {url}: {_clean_message(exc)}") from None
+        raise FetchFailed(f"could not list {url}: {clean_message(exc)}") from None
     channel = info.get("uploader") or info.get("channel") or info.get("title")
     if info.get("_type") not in ("playlist", "multi_video"):
         single = _entry({**info, "url": info.get("webpage_url") or url}, channel)

@@ -55,7 +55,8 @@ from urllib.parse import urlsplit
 
 from service.errors import BadInput, FetchFailed, FetchRefused, TooLarge
 
-__all__ = ["NO_PROGRAMS", "LinkPolicy", "check_url", "guarded_youtube_dl", "release_responses", "unwrap_refusal"]
+__all__ = ["NO_PROGRAMS", "check_url", "exception_chain", "guarded_youtube_dl", "LinkPolicy", "release_responses",
+           "unwrap_refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -428,7 +429,7 @@ def guarded_youtube_dl(params: dict[str, Any], allow_hosts: Sequence[str] | Link
         _ACTIVE.reset(token)
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
     """Every exception yt-dlp wrapped inside ``exc`` (causes, contexts, exc_info, handler errors)."""
     seen: set[int] = set()
     stack: list[BaseException | None] = [exc]
@@ -452,12 +453,12 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def unwrap_refusal(exc: BaseException) -> BadInput | None:
     """The FetchRefused or TooLarge that yt-dlp wrapped (DownloadError, URLError …), if there is one."""
-    return next((e for e in _chain(exc) if isinstance(e, FetchRefused | TooLarge)), None)
+    return next((e for e in exception_chain(exc) if isinstance(e, FetchRefused | TooLarge)), None)
 
 
 def release_responses(exc: BaseException) -> None:
     """Close HTTP responses that yt-dlp's errors hold on to (a 404 keeps its socket open otherwise)."""
-    for e in _chain(exc):
+    for e in exception_chain(exc):
         response = getattr(e, "response", None)
         with contextlib.suppress(Exception):
             if response is not None and hasattr(response, "close"):

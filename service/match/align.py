@@ -21,7 +21,7 @@ from service.fingerprint.phash import phash_from_coefficients
 from service.fingerprint.views import ARCHIVE_VIEWS, MIRROR_VIEWS, QUERY_VIEWS, QUERY_WINDOWS
 from service.models import Backgrounds, EvidenceBasis, MatchEvidence, Segment
 
-__all__ = ["Alignment", "ArchiveMotion", "align_item", "MAX_HAMMING"]
+__all__ = ["MAX_HAMMING", "SHORT_MATCH_S", "align_item", "Alignment", "ArchiveMotion"]
 
 # Candidate radius for a frame hit (of 64 bits). Re-encodes land at 0–6, heavy
 # edits (logos, captions, 240p) at 8–14; unrelated frames centre on 32.

@@ -200,15 +200,15 @@ def _small(image: Image.Image) -> np.ndarray:
 
 def _closest_frame(media: Path, t: float, reference: Image.Image) -> tuple[Image.Image, float]:
     """The archive's frame within ``REFINE_WINDOW_S`` of ``t`` most like ``reference``, and its second."""
-    from service.decode.frames import _limit_pixels, _open
+    from service.decode.frames import limit_pixels, open_media
 
     target = _small(reference)
-    container = _open(media)
+    container = open_media(media)
     try:
         if not container.streams.video:
             raise DecodeError(f"{media.name} has no video stream")
         stream = container.streams.video[0]
-        _limit_pixels(stream, media, FRAME_MAX_SIDE * FRAME_MAX_SIDE * 4)
+        limit_pixels(stream, media, FRAME_MAX_SIDE * FRAME_MAX_SIDE * 4)
         base = stream.time_base or Fraction(1, 1000)
         start = max(0.0, t - REFINE_WINDOW_S)
         container.seek(int(start / base) + (stream.start_time or 0), stream=stream, backward=True, any_frame=False)

@@ -20,7 +20,7 @@ from service.errors import BadInput
 from service.settings import Settings
 from service.signals.base import SignalType
 
-__all__ = ["SIGNAL_TYPES", "available_signals", "get_signal_type", "signal_types"]
+__all__ = ["SIGNAL_TYPES", "AnySignalType", "available_signals", "get_signal_type", "signal_types"]
 
 log = logging.getLogger(__name__)
 

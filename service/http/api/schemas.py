@@ -18,13 +18,11 @@ from service.markup import is_http_url
 from service.models import ArchiveItem, Report
 from service.pipeline import CrawlSummary
 
-__all__ = [
-    "ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "AuditEntry", "BatchCreated",
-    "BatchRequest", "CheckRequest", "CheckStatus", "ClaimReviewOut", "CrawlResult", "ErrorBody", "Health",
-    "JobCreated", "JobStatus", "KeyCreate", "KeyCreated", "KeyOut", "KeyframeOut", "KeyframesOut", "MatchOut",
-    "MediaReviewOut", "SearchedOut", "SignalMatchOut",
-    "ReportOut", "SearchLink", "SourceCreate", "SourceOut", "job_result", "public_report",
-]
+__all__ = ["ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "AuditEntry", "BatchCreated",
+           "BatchRequest", "CheckRequest", "CheckStatus", "Claimed", "ClaimReviewOut", "CrawlResult", "ErrorBody",
+           "FootageLink", "FootageOut", "Health", "job_error", "job_result", "JobCreated", "JobStatus", "KeyCreate",
+           "KeyCreated", "KeyframeOut", "KeyframesOut", "KeyOut", "MatchOut", "MediaReviewOut", "public_report",
+           "ReportOut", "ReviewIn", "SearchedOut", "SearchLink", "SignalMatchOut", "SourceCreate", "SourceOut"]
 
 Text = Field(default=None, max_length=2000)
 

@@ -19,7 +19,7 @@ from service.dates import parse_date
 from service.errors import FirstseenError, NotFound
 from service.models import ArchiveItem
 
-__all__ = ["router"]
+__all__ = ["MAX_ITEM_ID", "footage_of", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +33,7 @@ def _fmt(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
-def _footage(services: Any, item: ArchiveItem) -> tuple[list[ArchiveItem], list[dict[str, Any]]]:
+def footage_of(services: Any, item: ArchiveItem) -> tuple[list[ArchiveItem], list[dict[str, Any]]]:
     from service.dates import sort_by_date
 
     store = services.pipeline.store
@@ -48,20 +48,20 @@ def _footage(services: Any, item: ArchiveItem) -> tuple[list[ArchiveItem], list[
 
 def _item_page(request: Request, item_id: int, status: int = 200, error: str | None = None,
                saved: bool = False, form: dict[str, str] | None = None) -> Response:
-    from service.http.web.routes import _logged_in, _page
+    from service.http.web.routes import logged_in, page
 
     services = request.app.state.services
-    key = _logged_in(request, services)
+    key = logged_in(request, services)
     if not 1 <= item_id <= MAX_ITEM_ID:
-        return _page(request, "error.html", key, status=404, message="There is no such archive item.")
+        return page(request, "error.html", key, status=404, message="There is no such archive item.")
     try:
         item = services.pipeline.store.get(item_id)
     except NotFound:
-        return _page(request, "error.html", key, status=404,
+        return page(request, "error.html", key, status=404,
                      message=f"There is no archive item #{item_id}: it may have been removed. "
                              "Search the archive for the footage instead.")
-    members, shared = _footage(services, item)
-    return _page(request, "item.html", key, status=status, item=item, members=members, shared=shared,
+    members, shared = footage_of(services, item)
+    return page(request, "item.html", key, status=status, item=item, members=members, shared=shared,
                  error=error, saved=saved, form=form or {f: getattr(item, f) or "" for f in EDIT_FIELDS})
 
 
@@ -72,24 +72,24 @@ def item_page(request: Request, item_id: int, saved: bool = False) -> Response:
 
 @router.get("/archive/items/{item_id}/timeline.png", name="web_item_timeline")
 def item_timeline(request: Request, item_id: int) -> Response:
-    from service.http.web.routes import _logged_in
+    from service.http.web.routes import logged_in
     from service.timeline import entries_from_items, render_timeline_png
 
     services = request.app.state.services
-    _logged_in(request, services)
+    logged_in(request, services)
     item = services.pipeline.store.get(item_id)
-    members, _ = _footage(services, item)
+    members, _ = footage_of(services, item)
     return Response(render_timeline_png(entries_from_items(members, highlight_id=item.id)), media_type="image/png")
 
 
 async def _editor_form(request: Request) -> tuple[Any, Any, dict[str, str]]:
-    from service.http.web.routes import _logged_in, _posted_form
+    from service.http.web.routes import logged_in, posted_form
 
     services = request.app.state.services
-    key = _logged_in(request, services)
+    key = logged_in(request, services)
     if not key.can("editor"):
         raise PermissionError("changing the archive needs an editor key")
-    fields, _ = await _posted_form(request, services, None)
+    fields, _ = await posted_form(request, services, None)
     return services, key, fields
 
 

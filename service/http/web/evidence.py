@@ -64,11 +64,11 @@ def pack_view(request: Request, job: Job) -> list[dict[str, Any]]:
 
 
 def _finished(request: Request, job_id: str) -> tuple[Services, Job, Report]:
-    from service.http.web.routes import _job, _logged_in
+    from service.http.web.routes import job_of_kind, logged_in
 
     services: Services = request.app.state.services
-    _logged_in(request, services)
-    job = _job(services, job_id, "check")
+    logged_in(request, services)
+    job = job_of_kind(services, job_id, "check")
     return services, job, job.report
 
 

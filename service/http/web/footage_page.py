@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from service.errors import NotFound
-from service.http.web.archive_pages import MAX_ITEM_ID, _footage
+from service.http.web.archive_pages import MAX_ITEM_ID, footage_of
 from service.models import ArchiveItem
 
 __all__ = ["router"]
@@ -42,17 +42,17 @@ def _claims(members: list[ArchiveItem]) -> list[dict[str, Any]]:
 
 @router.get("/archive/items/{item_id}/footage", response_class=HTMLResponse, name="web_footage")
 def footage_page(request: Request, item_id: int) -> Response:
-    from service.http.web.routes import _logged_in, _page
+    from service.http.web.routes import logged_in, page
 
     services = request.app.state.services
-    key = _logged_in(request, services)
+    key = logged_in(request, services)
     try:
         if not 1 <= item_id <= MAX_ITEM_ID:
             raise NotFound(f"no archive item {item_id}")
         item = services.pipeline.store.get(item_id)
     except NotFound:
-        return _page(request, "error.html", key, status=404,
+        return page(request, "error.html", key, status=404,
                      message=f"There is no archive item #{item_id}: it may have been removed. "
                              "Search the archive for the footage instead.")
-    members, shared = _footage(services, item)
-    return _page(request, "footage.html", key, item=item, members=members, shared=shared, claims=_claims(members))
+    members, shared = footage_of(services, item)
+    return page(request, "footage.html", key, item=item, members=members, shared=shared, claims=_claims(members))

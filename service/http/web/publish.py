@@ -95,23 +95,23 @@ def publish_view(request: Request, services: Services, job: Job, key: ApiKey,
 @router.post("/checks/{job_id}/review", name="web_check_review")
 async def save_review(request: Request, job_id: str) -> Response:
     """An editor's details for the check's ClaimReview and MediaReview."""
-    from service.http.web.routes import _job, _logged_in, _page, _posted_form, _report_view, _services
+    from service.http.web.routes import job_of_kind, logged_in, page, posted_form, report_view, services_of
 
-    services = _services(request)
-    key = _logged_in(request, services)
+    services = services_of(request)
+    key = logged_in(request, services)
     if not key.can("editor"):
-        return _page(request, "error.html", key, status=403, message="Publishing a check needs an editor key.")
-    job = await run_in_threadpool(_job, services, job_id, "check")
+        return page(request, "error.html", key, status=403, message="Publishing a check needs an editor key.")
+    job = await run_in_threadpool(job_of_kind, services, job_id, "check")
     if job.state != "done":
-        return _page(request, "error.html", key, status=409, message="The check has not finished yet.")
+        return page(request, "error.html", key, status=409, message="The check has not finished yet.")
     fields: dict[str, str] = {}
     try:
-        fields, _ = await _posted_form(request, services)
+        fields, _ = await posted_form(request, services)
         details = ReviewDetails.from_form(fields)
     except (PermissionError, FirstseenError) as exc:
         draft = ReviewDetails()
-        view = _report_view(request, job)
-        return _page(request, "report.html", key, status=400 if isinstance(exc, FirstseenError) else 403, job=job,
+        view = report_view(request, job)
+        return page(request, "report.html", key, status=400 if isinstance(exc, FirstseenError) else 403, job=job,
                      view=view, publish={**publish_view(request, services, job, key, str(exc), draft),
                                          "details": {**draft.to_dict(), **fields}})
     store = ReviewStore(services.pipeline.store.engine)

@@ -37,15 +37,15 @@ def entered_fields(job: Job) -> dict[str, str]:
 
 
 def _again_page(request: Request, services: Any, key: Any, job: Job, error: str, status: int = 200) -> Response:
-    from service.http.web.routes import _page
+    from service.http.web.routes import page
 
     form = entered_fields(job)
     if job.kind == "check":
-        return _page(request, "index.html", key, status=status, error=error, recent=[], form=form)
+        return page(request, "index.html", key, status=status, error=error, recent=[], form=form)
     if not key.can("editor"):
-        return _page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
+        return page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
     items = services.pipeline.store.list(limit=50)
-    return _page(request, "archive.html", key, status=status, items=items, more=False, q="", added=None, offset=0,
+    return page(request, "archive.html", key, status=status, items=items, more=False, q="", added=None, offset=0,
                  error=error, form=form, removed=None)
 
 
@@ -59,13 +59,13 @@ def _failed_job(services: Any, job_id: str) -> Job | None:
 
 @router.get("/jobs/{job_id}/again", response_class=HTMLResponse, name="web_job_again")
 def again(request: Request, job_id: str) -> Response:
-    from service.http.web.routes import _logged_in, _page, _services
+    from service.http.web.routes import logged_in, page, services_of
 
-    services = _services(request)
-    key = _logged_in(request, services)
+    services = services_of(request)
+    key = logged_in(request, services)
     job = _failed_job(services, job_id)
     if job is None:
-        return _page(request, "error.html", key, status=404, message="There is no such job.")
+        return page(request, "error.html", key, status=404, message="There is no such job.")
     error = f"The earlier attempt failed: {job.error}" if job.state == "failed" and job.error else ""
     if job.payload.get("upload"):
         error = (error + " " if error else "") + "Choose the file again."
@@ -75,21 +75,21 @@ def again(request: Request, job_id: str) -> Response:
 @router.post("/jobs/{job_id}/retry", name="web_retry_job")
 async def retry(request: Request, job_id: str) -> Response:
     from service.http.errors import status_for
-    from service.http.web.routes import _logged_in, _page, _posted_form, _services
+    from service.http.web.routes import logged_in, page, posted_form, services_of
 
-    services = _services(request)
-    key = _logged_in(request, services)
+    services = services_of(request)
+    key = logged_in(request, services)
     try:
-        await _posted_form(request, services)
+        await posted_form(request, services)
         job, _ = await run_in_threadpool(retry_job, services, key, job_id)
     except PermissionError as exc:
-        return _page(request, "error.html", key, status=403, message=str(exc))
+        return page(request, "error.html", key, status=403, message=str(exc))
     except NotFound:
-        return _page(request, "error.html", key, status=404, message="There is no such job.")
+        return page(request, "error.html", key, status=404, message="There is no such job.")
     except FirstseenError as exc:
         failed = _failed_job(services, job_id)
         if failed is None:
-            return _page(request, "error.html", key, status=status_for(exc), message=str(exc))
+            return page(request, "error.html", key, status=status_for(exc), message=str(exc))
         return _again_page(request, services, key, failed, str(exc), status=status_for(exc))
     name = "web_check" if job.kind == "check" else "web_job"
     return RedirectResponse(request.url_for(name, job_id=job.id).path, status_code=303)

@@ -53,7 +53,7 @@ from service.report.evidence_pack import query_length
 from service.report.platform import platform_rows
 from service.timeline import report_timeline_png
 
-__all__ = ["install_web"]
+__all__ = ["install_web", "job_of_kind", "logged_in", "page", "posted_form", "report_view", "services_of"]
 
 HERE = Path(__file__).parent
 SESSION_MAX_AGE_S = 12 * 3600
@@ -83,12 +83,12 @@ class LoginRequired(Exception):
     """Raised by web dependencies: answered with a redirect to the login form."""
 
 
-def _services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-ServicesDep = Annotated[Services, Depends(_services)]
+ServicesDep = Annotated[Services, Depends(services_of)]
 
 
 def _csrf(request: Request) -> str:
@@ -106,22 +106,22 @@ def _key(request: Request, services: Services) -> ApiKey | None:
     return services.keys.session_key(token)
 
 
-def _logged_in(request: Request, services: ServicesDep) -> ApiKey:
+def logged_in(request: Request, services: ServicesDep) -> ApiKey:
     key = _key(request, services)
     if key is None:
         raise LoginRequired
     return key
 
 
-WebKey = Annotated[ApiKey, Depends(_logged_in)]
+WebKey = Annotated[ApiKey, Depends(logged_in)]
 
 
-def _page(request: Request, name: str, key: ApiKey | None, status: int = 200, **context: Any) -> HTMLResponse:
+def page(request: Request, name: str, key: ApiKey | None, status: int = 200, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, name, {"key": key, "csrf": _csrf(request), **context},
                                       status_code=status)
 
 
-async def _posted_form(request: Request, services: Services,
+async def posted_form(request: Request, services: Services,
                        key: ApiKey | None = None) -> tuple[dict[str, str], Path | None]:
     """The form's fields and its file (saved only for a logged-in ``key``), once its CSRF token is checked."""
     fields, upload = await read_form(request, services, key)
@@ -141,20 +141,20 @@ def _rate_limited(services: Services, key: ApiKey) -> str | None:
 def home(request: Request, services: ServicesDep) -> HTMLResponse:
     key = _key(request, services)
     if key is None:
-        return _page(request, "login.html", None, error=None)
+        return page(request, "login.html", None, error=None)
     recent = services.jobs.recent(kind="check", owner=key.actor, limit=10)
-    return _page(request, "index.html", key, error=None, recent=recent, form={})
+    return page(request, "index.html", key, error=None, recent=recent, form={})
 
 
 @router.post("/login", name="web_login")
 async def login(request: Request, services: ServicesDep) -> Response:
     try:
-        fields, _ = await _posted_form(request, services)
+        fields, _ = await posted_form(request, services)
     except PermissionError as exc:
-        return _page(request, "login.html", None, status=403, error=str(exc))
+        return page(request, "login.html", None, status=403, error=str(exc))
     key = await run_in_threadpool(services.keys.authenticate, fields.get("key", "").strip())
     if key is None:
-        return _page(request, "login.html", None, status=401, error="That key is unknown or revoked.")
+        return page(request, "login.html", None, status=401, error="That key is unknown or revoked.")
     request.session.clear()
     request.session["sid"] = await run_in_threadpool(services.keys.open_session, key.id, SESSION_MAX_AGE_S)
     request.session["csrf"] = secrets.token_urlsafe(32)  # a new session, a new token
@@ -164,9 +164,9 @@ async def login(request: Request, services: ServicesDep) -> Response:
 @router.post("/logout", name="web_logout")
 async def logout(request: Request, services: ServicesDep) -> Response:
     try:
-        await _posted_form(request, services)
+        await posted_form(request, services)
     except PermissionError as exc:
-        return _page(request, "login.html", None, status=403, error=str(exc))
+        return page(request, "login.html", None, status=403, error=str(exc))
     token = request.session.get("sid")
     if isinstance(token, str):
         await run_in_threadpool(services.keys.close_session, token)  # copies of the cookie die with it
@@ -180,15 +180,15 @@ async def submit(request: Request, services: ServicesDep, key: WebKey) -> Respon
     fields: dict[str, str] = {}
     try:
         await run_in_threadpool(check_job_quota, services, key)  # before a byte of an upload is stored
-        fields, upload = await _posted_form(request, services, key)
+        fields, upload = await posted_form(request, services, key)
         upload = take_kept(services, key, fields, upload)  # service/http/web/kept_upload.py
         limited = _rate_limited(services, key)
         if limited:
             discard_upload(upload)
-            return _page(request, "index.html", key, status=429, error=limited, recent=[], form=fields)
+            return page(request, "index.html", key, status=429, error=limited, recent=[], form=fields)
         refused = date_refused(fields, ("claimed_date",)) if upload is not None else None
         if refused:  # the file stays on the server for the corrected form
-            return _page(request, "index.html", key, status=400, error=refused, recent=[], form=fields,
+            return page(request, "index.html", key, status=400, error=refused, recent=[], form=fields,
                          kept=kept_view(upload))
         url = fields.get("url", "").strip() or None
         if upload is not None and url:
@@ -199,15 +199,15 @@ async def submit(request: Request, services: ServicesDep, key: WebKey) -> Respon
                                  claimed_event=fields.get("claimed_event"),
                                  remember=form_bool(fields, "remember", False)))
     except PermissionError as exc:
-        return _page(request, "index.html", key, status=403, error=str(exc), recent=[], form=fields)
+        return page(request, "index.html", key, status=403, error=str(exc), recent=[], form=fields)
     except FirstseenError as exc:
         from service.http.errors import status_for
 
-        return _page(request, "index.html", key, status=status_for(exc), error=str(exc), recent=[], form=fields)
+        return page(request, "index.html", key, status=status_for(exc), error=str(exc), recent=[], form=fields)
     return RedirectResponse(request.url_for("web_check", job_id=job.id).path, status_code=303)
 
 
-def _job(services: Services, job_id: str, kind: str) -> Job:
+def job_of_kind(services: Services, job_id: str, kind: str) -> Job:
     job = services.jobs.get(job_id)
     if job.kind != kind:
         raise NotFound(f"no {kind} {job_id}")
@@ -217,16 +217,16 @@ def _job(services: Services, job_id: str, kind: str) -> Job:
 @router.get("/checks/{job_id}", response_class=HTMLResponse, name="web_check")
 def check_page(request: Request, job_id: str, services: ServicesDep, key: WebKey) -> HTMLResponse:
     try:
-        job = _job(services, job_id, "check")
+        job = job_of_kind(services, job_id, "check")
     except NotFound:
-        return _page(request, "error.html", key, status=404, message="There is no such check.")
+        return page(request, "error.html", key, status=404, message="There is no such check.")
     if job.state != "done":
-        return _page(request, "progress.html", key, job=job, title="Checking the video",
+        return page(request, "progress.html", key, job=job, title="Checking the video",
                      status_url=request.url_for("web_job_status", job_id=job.id).path,
                      done_url=request.url_for("web_check", job_id=job.id).path)
     from service.http.web.publish import publish_view
 
-    return _page(request, "report.html", key, job=job, view=_report_view(request, job),
+    return page(request, "report.html", key, job=job, view=report_view(request, job),
                  publish=publish_view(request, services, job, key))
 
 
@@ -235,13 +235,13 @@ def job_page(request: Request, job_id: str, services: ServicesDep, key: WebKey) 
     try:
         job = services.jobs.get(job_id)
     except NotFound:
-        return _page(request, "error.html", key, status=404, message="There is no such job.")
+        return page(request, "error.html", key, status=404, message="There is no such job.")
     if job.kind == "check":
         return RedirectResponse(request.url_for("web_check", job_id=job.id).path, status_code=303)
     done_url = request.url_for("web_archive").path
     if job.state == "done" and isinstance(job.result, ArchiveItem):
         return RedirectResponse(f"{done_url}?added={job.result.id}", status_code=303)
-    return _page(request, "progress.html", key, job=job, title="Adding to the archive",
+    return page(request, "progress.html", key, job=job, title="Adding to the archive",
                  status_url=request.url_for("web_job_status", job_id=job.id).path,
                  done_url=request.url_for("web_job", job_id=job.id).path)
 
@@ -255,14 +255,14 @@ def job_status(job_id: str, services: ServicesDep, _key: WebKey) -> JSONResponse
 
 @router.get("/checks/{job_id}/evidence/{n}.jpg", name="web_evidence")
 def evidence(job_id: str, n: int, services: ServicesDep, _key: WebKey) -> Response:
-    job = _job(services, job_id, "check")
+    job = job_of_kind(services, job_id, "check")
     return Response(evidence_jpeg(services.pipeline, job.report, n, job.id), media_type="image/jpeg",
                     headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/checks/{job_id}/timeline.png", name="web_timeline")
 def timeline(job_id: str, services: ServicesDep, _key: WebKey) -> Response:
-    job = _job(services, job_id, "check")
+    job = job_of_kind(services, job_id, "check")
     return Response(report_timeline_png(job.report), media_type="image/png")
 
 
@@ -271,7 +271,7 @@ def _fmt_s(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
-def _report_view(request: Request, job: Job) -> dict[str, Any]:
+def report_view(request: Request, job: Job) -> dict[str, Any]:
     """What the report template shows, in plain words and percentages, beside the typed ``Report``'s parts."""
     report = job.report
     durations = {i.id: i.duration for i in report.footage}
@@ -320,20 +320,20 @@ def _report_view(request: Request, job: Job) -> dict[str, Any]:
 def archive_page(request: Request, services: ServicesDep, key: WebKey, q: str | None = None,
                  added: int | None = None, offset: int = 0, removed: int | None = None) -> HTMLResponse:
     if not key.can("editor"):
-        return _page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
+        return page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
     items = services.pipeline.store.list(limit=51, offset=max(0, offset), q=(q or "").strip()[:200] or None)
-    return _page(request, "archive.html", key, items=items[:50], more=len(items) > 50, q=q or "", added=added,
+    return page(request, "archive.html", key, items=items[:50], more=len(items) > 50, q=q or "", added=added,
                  offset=max(0, offset), error=None, form={}, removed=removed)
 
 
 @router.post("/archive", name="web_archive_add")
 async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> Response:
     if not key.can("editor"):
-        return _page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
+        return page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
     fields: dict[str, str] = {}
     try:
         await run_in_threadpool(check_job_quota, services, key)
-        fields, upload = await _posted_form(request, services, key)
+        fields, upload = await posted_form(request, services, key)
         upload = take_kept(services, key, fields, upload)  # service/http/web/kept_upload.py
         limited = _rate_limited(services, key)
         if limited:
@@ -341,7 +341,7 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
             raise PermissionError(limited)
         refused = date_refused(fields, ("published",)) if upload is not None else None
         if refused:  # the file stays on the server for the corrected form
-            return _page(request, "archive.html", key, status=400, items=services.pipeline.store.list(limit=50),
+            return page(request, "archive.html", key, status=400, items=services.pipeline.store.list(limit=50),
                          more=False, q="", added=None, offset=0, error=refused, form=fields, removed=None,
                          kept=kept_view(upload))
         url = fields.get("url", "").strip() or None
@@ -355,7 +355,7 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
 
         items = services.pipeline.store.list(limit=50)
         status = status_for(exc) if isinstance(exc, FirstseenError) else 400
-        return _page(request, "archive.html", key, status=status, items=items, more=False, q="", added=None,
+        return page(request, "archive.html", key, status=status, items=items, more=False, q="", added=None,
                      offset=0, error=str(exc), form=fields, removed=None)
     return RedirectResponse(request.url_for("web_job", job_id=job.id).path, status_code=303)
 

@@ -17,8 +17,8 @@ from service.http.errors import ApiError
 from service.http.services import Services
 from service.jobs import Job
 
-__all__ = ["ERROR_RESPONSES", "MAX_DB_INT", "MAX_WAIT_S", "created", "error_doc", "job_of_kind", "json_body",
-           "media_type", "status_url", "wait_for"]
+__all__ = ["ERROR_RESPONSES", "MAX_DB_INT", "MAX_WAIT_S", "POLL_EVERY_S", "created", "DbId", "error_doc",
+           "job_of_kind", "json_body", "media_type", "Offset", "status_url", "wait_for"]
 
 M = TypeVar("M", bound=BaseModel)
 

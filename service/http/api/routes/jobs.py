@@ -14,7 +14,7 @@ from service.http.errors import ApiError
 from service.http.retry import retry_job
 from service.jobs import Job
 
-__all__ = ["router"]
+__all__ = ["job_status", "router"]
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
