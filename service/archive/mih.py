@@ -18,23 +18,25 @@ archive item:
 - the three tables, in one of two layouts, whichever fits the other 8 bytes:
 
   ``runs`` (footage): neighbouring frames share substrings, so table ``t``
-  lists *runs* of neighbouring slots with the same substring ``t``: a uint32
-  first slot and one byte holding the run's length (≤ 16) and its radius, the
-  most bits any of its slots differs from the first (15: 15 or more). A probe
-  compares the query with the run's first hash only, and skips the run when
-  that distance minus the radius exceeds the search radius (triangle
-  inequality); the slots of the few runs left are compared one by one. So a
-  slot costs no pointer of its own, a run's slots are read from one cache
-  line, and a far run costs one comparison whatever its length. At 100M
-  synthetic footage hashes this reads ~3M runs a query where slot pointers
-  would compare ~10M hashes.
+  lists *runs* of up to 16 neighbouring slots with the same substring ``t``,
+  7 bytes a run: a 32-bit word (24 bits of the run's first hash outside the
+  substring, its *sketch*; the top of its first slot; its radius, the most
+  bits any of its slots differs from the first) and the first slot's low 3
+  bytes. A probe knows how many key bits it flipped, so a run is dropped on
+  its word alone when those bits plus the sketch's distance minus the radius
+  exceed the search radius (triangle inequality); the few left are checked
+  on their first hash, then slot by slot. The bucket lists are read in key
+  order and nothing else is read for a far run: at 100M synthetic footage
+  hashes a query's stage one reads ~3M words, where the blocks layout
+  compared every slot of 64-slot blocks. Footage gives ~0.37 runs per hash and table
+  (7.7 B per hash); hashes that would need more than 8 B per hash get:
 
   ``blocks`` (any hashes, e.g. random ones that share nothing): one uint64
   per indexed hash holds the three tables' entries, 21 bits each. Table
   ``t`` lists slots sorted by substring ``t``; past 2²¹ slots an entry names
   a block of ``2**shift`` neighbouring slots (one cache line at 8) and the
   whole block is checked, which keeps the search exact but compares ~N² hashes
-  as N grows past 2²⁴.
+  as N grows past 2²⁴. (The runs layout also needs ≤ 2²⁸ slots.)
 
 Built once from arrays (``build``); additions after that go to a small exact
 delta, removals to a tombstone set, and ``compact`` folds both in.
