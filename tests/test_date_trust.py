@@ -24,8 +24,8 @@ from alembic import command
 from service.archive.store import ArchiveStore
 from service.archive.video_record import video_record
 from service.dates import PLATFORM_HOSTS, fetched_date_origin, parse_date
-from service.db.engine import open_database
-from service.db.schema import alembic_config
+from service.db.engine import create_db_engine, open_database
+from service.db.schema import alembic_config, migrate
 from service.errors import BadInput
 from service.ingest.downloader import ProgressFn
 from service.match.verdict import decide
@@ -298,7 +298,7 @@ def test_the_store_keeps_the_origin_and_an_editors_edit_vouches_for_the_date(cli
 
 def test_dates_stored_before_origins_get_the_origin_their_rows_support(settings: Settings) -> None:
     settings.ensure_dirs()
-    engine = open_database(settings.resolved_database_url)
+    engine = create_db_engine(settings.resolved_database_url)  # no schema yet: built up to 0003 below
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0003")  # type: ignore[arg-type]
@@ -316,7 +316,7 @@ def test_dates_stored_before_origins_get_the_origin_their_rows_support(settings:
                     "INSERT INTO items (kind, published, origin, platform, source_url, sha256, duration, "
                     "frame_count, added_at) VALUES (:k, :p, :o, :pl, :u, 'x', 1.0, 0, '2026-01-01')"),
                     {"k": kind, "p": published, "o": origin, "pl": platform, "u": url})
-        ArchiveStore(engine)  # migrates to the newest schema
+        migrate(engine)  # to the newest schema
         with engine.connect() as conn:
             got = [r[0] for r in conn.execute(sa.text("SELECT date_origin FROM items ORDER BY id"))]
         assert got == [expected for _, expected in rows]
