@@ -23,6 +23,7 @@ between each corpus's markers (the rest of the file is left alone).
     python -m bench.accuracy                                  # both corpora, every tool
     python -m bench.accuracy --corpus real --tools firstseen --split tuned     # the matcher's dev loop
     python -m bench.accuracy --corpus real --sources bridge_close_cif,deadline_cif --edits identical,crop70_centre
+    python -m bench.accuracy --corpus audio                   # real footage with real music: audio signal off / on
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ MARK_BEGIN = "<!-- accuracy:begin (written by python -m bench.accuracy) -->"
 MARK_END = "<!-- accuracy:end -->"
 REAL_MARK_BEGIN = "<!-- accuracy-real:begin (written by python -m bench.accuracy --corpus real) -->"
 REAL_MARK_END = "<!-- accuracy-real:end -->"
+AUDIO_MARK_BEGIN = "<!-- accuracy-audio:begin (written by python -m bench.accuracy --corpus audio) -->"
+AUDIO_MARK_END = "<!-- accuracy-audio:end -->"
 # The real corpus runs firstseen and vPDQ: videohash (3-10 s a file) would take hours over it.
 REAL_TOOLS = ("firstseen", "vpdq")
 # Issue 10's bar for every edit of the real corpus.
@@ -928,7 +931,8 @@ def run(cache: Path, tools: Sequence[str], small: bool = False, edits: Sequence[
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.accuracy", description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", choices=("generated", "real", "both"), default="both")
+    parser.add_argument("--corpus", choices=("generated", "real", "both", "audio"), default="both",
+                        help="audio: the audio rows (bench/audio.py), with the audio signal off and on")
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench-cache")
     parser.add_argument("--tools", default=",".join(TOOLS),
                         help="comma list of firstseen,vpdq,videohash (the real corpus runs no videohash)")
@@ -942,6 +946,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--chart", type=Path, default=ROOT / "docs" / "img" / "accuracy.png")
     parser.add_argument("--real-json", type=Path, default=ROOT / "docs" / "results" / "accuracy-real.json")
+    parser.add_argument("--audio-json", type=Path, default=ROOT / "docs" / "results" / "accuracy-audio.json")
     parser.add_argument("--real-chart", type=Path, default=ROOT / "docs" / "img" / "accuracy-real.png")
     parser.add_argument("--no-write", action="store_true", help="print the tables, write nothing under docs/")
     parser.add_argument("--write", action="store_true",
@@ -993,6 +998,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.real_json.write_text(json.dumps(result, indent=1, default=str))
             write_markdown(args.markdown, body, REAL_MARK_BEGIN, REAL_MARK_END)
             chart_real(result["summary"], result["raw"]["tools"], args.real_chart)
+    if "audio" in runs:
+        from bench.audio import markdown_audio, run_audio
+
+        result = run_audio(args.cache, args.footage)
+        body = markdown_audio(result["summary"], result["meta"])
+        print(body)
+        (args.cache / "last-accuracy-audio.json").write_text(json.dumps(result, indent=1, default=str))
+        if not args.no_write:
+            args.audio_json.parent.mkdir(parents=True, exist_ok=True)
+            args.audio_json.write_text(json.dumps(result, indent=1, default=str))
+            write_markdown(args.markdown, body, AUDIO_MARK_BEGIN, AUDIO_MARK_END)
 
 
 if __name__ == "__main__":

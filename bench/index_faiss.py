@@ -84,7 +84,8 @@ def compare(frames: int, queries: int, hnsw_max: int, hnsw_k: int, seed: int = 7
         return set(zip(hits.query_row.tolist(), (hits.item_id * VIDEO_FRAMES + hits.frame).tolist(), strict=True))
 
     truth, times = _timed(qs, ours)
-    rows.append(_row("firstseen MultiIndexHashIndex", frames, build_s, mih.nbytes() / 2**20, times, truth, truth))
+    rows.append(_row(f"firstseen MultiIndexHashIndex ({mih.layout})", frames, build_s, mih.nbytes() / 2**20, times,
+                     truth, truth))
     as_bytes = codes.view(np.uint8).reshape(-1, 8)
 
     def faiss_range(index: object) -> Callable[[npt.NDArray[np.uint64]], Pairs]:

@@ -29,7 +29,7 @@ def probe(frames: int, pointer_bits: int, queries: int, seed: int = 7) -> dict[s
     rng = np.random.default_rng(seed)
     codes = _clustered(rng, frames)
     items = [(i, min(VIDEO_FRAMES, frames - start), (0,)) for i, start in enumerate(range(0, frames, VIDEO_FRAMES))]
-    index = MultiIndexHashIndex(pointer_bits)
+    index = MultiIndexHashIndex(pointer_bits, "blocks")  # the layout this probe diagnoses
     index.build(codes, items)
     shift = index._shift
     occupancy = []

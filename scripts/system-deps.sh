@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Install the Debian packages firstseen's demo and tests need, only when missing.
 #   scripts/system-deps.sh demo   -> ffmpeg
-#   scripts/system-deps.sh test   -> ffmpeg, chromium, postgresql, redis-server, vpdq build deps,
-#                                    opencv-doc (its vtest.avi and tree.avi: real fixed-camera footage for tests)
+#   scripts/system-deps.sh test   -> ffmpeg, libchromaprint1 (the audio signal), chromium, postgresql, redis-server,
+#                                    vpdq build deps, opencv-doc (its vtest.avi and tree.avi: real fixed-camera footage)
+#   scripts/system-deps.sh bench  -> test's, and the game data whose music is the audio benchmark's soundtracks
 set -euo pipefail
-want=(ffmpeg)
-if [[ "${1:-test}" == "test" ]]; then
+want=(ffmpeg libchromaprint1)
+if [[ "${1:-test}" == "test" || "${1:-test}" == "bench" ]]; then
   want+=(chromium postgresql redis-server curl jq pkg-config opencv-doc libavcodec-dev libavformat-dev libavutil-dev
          libswscale-dev libavfilter-dev libavdevice-dev)
+fi
+if [[ "${1:-test}" == "bench" ]]; then
+  want+=(extremetuxracer-data frozen-bubble-data pingus-data)  # bench/audio.py's TRACKS
 fi
 missing=()
 for pkg in "${want[@]}"; do

@@ -33,11 +33,15 @@ def _clustered_fingerprint(rng: np.random.Generator, frames: int) -> VideoFinger
     return VideoFingerprint("phash-8x8", ALL_VIEWS, np.arange(frames, dtype=np.float32) / 2, hashes, frames / 2)
 
 
-@pytest.mark.parametrize("pointer_bits", [21, 12], ids=["slot-pointers", "block-pointers"])
+LAYOUTS = {"runs": (21, "runs"), "slot-pointers": (21, "blocks"), "block-pointers": (12, "blocks")}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("radius", [0, 5, 8, 14])
-def test_multi_index_hashing_equals_exact_scan(radius: int, pointer_bits: int) -> None:
+def test_multi_index_hashing_equals_exact_scan(radius: int, layout: str) -> None:
+    pointer_bits, table_layout = LAYOUTS[layout]
     rng = np.random.default_rng(radius)
-    exact, fast = ExactIndex(), MultiIndexHashIndex(pointer_bits)
+    exact, fast = ExactIndex(), MultiIndexHashIndex(pointer_bits, table_layout)  # type: ignore[arg-type]
     fps = {i: _clustered_fingerprint(rng, 80) for i in range(1, 30)}
     blank = fps[7].hashes.copy()  # blank views are never stored or returned
     blank[::3, 1:] = 0
@@ -50,6 +54,7 @@ def test_multi_index_hashing_equals_exact_scan(radius: int, pointer_bits: int) -
     exact.add(99, empty)  # an item without one informative hash is still an item
     fast.add(99, empty)
     fast.compact()  # most items in the tables, a few in the delta:
+    assert fast.layout == table_layout
     if pointer_bits < 21:
         assert fast._shift > 0, "the archive must be big enough for block pointers"
     for i in range(30, 34):
@@ -106,16 +111,58 @@ def test_other_processes_see_additions_and_never_return_removed_items(settings: 
 
 @pytest.mark.parametrize("pointer_bits", [21, 12], ids=["slot-pointers", "block-pointers"])
 def test_index_memory_is_at_most_twice_the_raw_hashes_plus_fixed_offsets(pointer_bits: int) -> None:
+    """Random hashes share no substrings with their neighbours: the runs would not fit, blocks do."""
     rng = np.random.default_rng(1)
     frames, views = 20_000, 3
     codes = rng.integers(1, 2**63, frames * views, dtype=np.int64).astype(np.uint64)  # nothing to share
     items = [(i, 1000, (0, 1, 2)) for i in range(frames // 1000)]
     index = MultiIndexHashIndex(pointer_bits)
     index.build(codes, items)
+    assert index.layout == "blocks"
     fixed = sum(((1 << bits) + 1) * 4 for _, bits in SPLITS)
     assert index.nbytes() <= 2 * codes.nbytes + fixed + 64 * len(items)
     hits = index.search(codes[::997], 0)
     assert sorted(hits.frame.tolist()) == sorted((np.arange(0, len(codes), 997) % 1000).tolist())
+
+
+def test_footage_like_archive_gets_runs_within_the_memory_bound_and_stays_exact_at_100m_occupancy() -> None:
+    """The layout 100M footage hashes get, at the bucket occupancy they get, on a small archive.
+
+    At 100M footage hashes each 21-bit bucket lists ~17 runs. Here the hashes are confined to 2**11 values
+    of each substring (the other bits zero), so 120,000 hashes crowd the buckets as densely, with runs,
+    sketches and radii built as at full size; results must equal the exact scan.
+    """
+    rng = np.random.default_rng(3)
+    frames = 120_000
+    flips = np.left_shift(np.uint64(1), rng.choice([*range(0, 11), *range(21, 32), *range(42, 53)], frames)
+                          .astype(np.uint64))
+    flips[rng.random(frames) < 0.5] = 0  # a still moment: the frame hashes as the one before
+    cuts = rng.random(frames) < 0.05
+    dense = np.uint64(sum(((1 << 11) - 1) << s for s, _ in SPLITS))
+    flips[cuts] = rng.integers(0, 2**63, int(cuts.sum()), dtype=np.int64).astype(np.uint64) & dense
+    codes = np.bitwise_xor.accumulate(flips)
+    codes[codes == 0] = 1
+    codes[7::13] = 0  # blank views end runs
+    items = [(i, 600, (0,)) for i in range(frames // 600)]
+    index = MultiIndexHashIndex()
+    index.build(codes, items)
+    assert index.layout == "runs"
+    runs_per_bucket = len(index._run_words[0]) / (1 << 11)
+    assert runs_per_bucket > 10, "as crowded as 100M hashes' buckets"
+    fixed = sum(((1 << bits) + 1) * 4 for _, bits in SPLITS)
+    assert index.nbytes() <= 2 * int(np.count_nonzero(codes)) * 8 + fixed + 64 * len(items)
+    stored = codes[codes != 0]
+    queries = stored[rng.integers(0, len(stored), 120)] ^ (
+        np.uint64(1) << rng.integers(0, 64, (120, 6)).astype(np.uint64)).sum(axis=1, dtype=np.uint64)
+    queries = np.concatenate([queries, rng.integers(1, 2**63, 40, dtype=np.int64).astype(np.uint64) & dense])
+    for radius in (5, 8):
+        d = np.bitwise_count(queries[:, None] ^ codes[None, :])
+        r, c = np.nonzero((d <= radius) & (codes != 0)[None, :])
+        expected = set(zip(r.tolist(), c.tolist(), d[r, c].tolist(), strict=True))
+        hits = index.search(queries, radius)
+        got = set(zip(hits.query_row.tolist(), (hits.item_id * 600 + hits.frame).tolist(), hits.distance.tolist(),
+                      strict=True))
+        assert len(expected) > len(queries) and got == expected
 
 
 def test_bench_index_prints_its_figures_as_one_json_line(cli: Any) -> None:

@@ -103,7 +103,9 @@ def with_whole_file_signal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_a_signal_type_registered_in_one_line_is_stored_indexed_matched_exported_and_worded(
         with_whole_file_signal: None, settings: Settings, media: Media, tmp_path: Path) -> None:
-    assert registry.available_signals() == ["video-phash", "test-whole-file"]
+    # Every registered type, the stand-in last (the real audio type is on too: these clips have no sound).
+    assert registry.available_signals()[0] == "video-phash"
+    assert registry.available_signals()[-1] == "test-whole-file"
     with Pipeline.from_settings(settings) as p:
         item = p.archive_add(str(media.original), ArchiveMetadata(title="Square", published="2018-03-01"))
         assert [r.signal for _, r in p.store.signal_records(item_ids=[item.id])] == ["test-whole-file",
@@ -154,10 +156,11 @@ def test_a_type_registered_twice_under_one_name_is_refused(monkeypatch: pytest.M
 
 def test_a_type_whose_library_is_missing_is_skipped_not_fatal(monkeypatch: pytest.MonkeyPatch,
                                                               caplog: pytest.LogCaptureFixture) -> None:
+    before = registry.available_signals()
     monkeypatch.setattr(registry, "SIGNAL_TYPES", (*registry.SIGNAL_TYPES, "service.signals.no_such_lib:Nothing"))
     registry._classes.cache_clear()
     try:
-        assert registry.available_signals() == ["video-phash"]
+        assert registry.available_signals() == before
         assert "service.signals.no_such_lib:Nothing is not available" in caplog.text
     finally:
         monkeypatch.undo()

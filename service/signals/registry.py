@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # type in this list that matched it.
 SIGNAL_TYPES: tuple[str, ...] = (
     "service.signals.video:VideoPHashSignal",
+    "service.signals.audio:ChromaprintSignal",
 )
 
 AnySignalType = SignalType[Any, Any, Any]
