@@ -22,7 +22,8 @@ __all__ = ["ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "A
            "BatchRequest", "CheckRequest", "CheckStatus", "Claimed", "ClaimReviewOut", "CrawlResult", "ErrorBody",
            "FootageLink", "FootageOut", "Health", "job_error", "job_result", "JobCreated", "JobStatus", "KeyCreate",
            "KeyCreated", "KeyframeOut", "KeyframesOut", "KeyOut", "MatchOut", "MediaReviewOut", "public_report",
-           "ReportOut", "ReviewIn", "SearchedOut", "SearchLink", "SegmentOut", "SignalMatchOut", "SourceCreate", "SourceOut"]
+           "ReportOut", "ReviewIn", "SearchedOut", "SearchLink", "SegmentOut", "SignalMatchOut", "SourceCreate",
+           "SourceOut"]
 
 Text = Field(default=None, max_length=2000)
 
