@@ -166,7 +166,7 @@ STAGE_CALLS: dict[str, list[tuple[str, str]]] = {
                           ("service.fingerprint.phash:PHasher", "hash_coefficients"),
                           ("service.fingerprint.phash:PHasher", "hash_thumbnails")],
     "match against the archive": [("service.pipeline:Pipeline", "match")],
-    "storage (SQLite)": [("service.pipeline:Pipeline", "_store_new")],
+    "storage (SQLite)": [("service.pipeline:Pipeline", "remember")],
 }
 FINGERPRINT_INNER = ("region and inset detection", "view thumbnails (crop, blank check, 32x32 resize)",
                      "DCT and hash bits")

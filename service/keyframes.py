@@ -16,6 +16,7 @@ once per check and cached under ``home/keyframes/<check id>/``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import io
@@ -162,8 +163,8 @@ def checked_media(pipeline: Pipeline, job_id: str | None, report: Report) -> Pat
     """The checked video's file: the upload or download, else the archive's copy of a remembered one."""
     media = Path(report.source.media_path)
     if not media.is_file() and report.remembered_id:  # the upload was dropped: the archived copy
-        kept = pipeline.store.media_path(report.remembered_id)
-        media = Path(kept) if kept else media
+        with contextlib.suppress(NotFound):
+            media = pipeline.archive.kept_media(report.remembered_id)
     if not media.is_file():
         raise NotFound(f"the checked video of {job_id or 'the report'} is no longer kept, and its pictures "
                        "were not drawn")

@@ -1,8 +1,12 @@
 """Orchestration: link → ingest → decode → fingerprint → archive/match → verdict.
 
-Front ends (CLI, API, web, jobs) call this module and nothing below it. It
-knows no HTTP and no argparse; it raises ``service.errors`` and reports
-progress through a ``(fraction, stage)`` callback.
+Front ends (CLI, API, web, jobs) call this module and nothing below it: the use
+cases here (check, archive_add, archive_import, archive_remove, add_source),
+``pipeline.archive`` for reading and editing rows (``archive/access.py``),
+``service.crawl.crawl(pipeline, source_id)`` for crawls, and ``pipeline.engine``
+for the stores that live beside the archive (jobs, reviews, keys). It knows no
+HTTP and no argparse; it raises ``service.errors`` and reports progress through
+a ``(fraction, stage)`` callback. Manifests are parsed in ``archive/manifest.py``.
 
     pipeline = Pipeline.from_settings(Settings())
     item = pipeline.archive_add("original.mp4", ArchiveMetadata(title="Strike", published="2018-03-01"))
@@ -12,24 +16,22 @@ progress through a ``(fraction, stage)`` callback.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import hashlib
 import json
 import logging
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from service.archive.access import Archive
+from service.archive.manifest import read_manifest
 from service.archive.sources import Source, SourceStore
 from service.archive.store import ArchiveStore
 from service.dates import DateOrigin, fetched_date_origin, sort_by_date, source_date
 from service.db.engine import open_database
-from service.errors import BadInput, DecodeError, FirstseenError, TooLarge
 from service.ingest.downloader import Downloader, LocalOrYtDlpDownloader, ProgressFn
-from service.ingest.listing import list_source
 from service.markup import http_link
 from service.match.matcher import Fingerprints, Matcher
 from service.match.verdict import decide, footage_history
@@ -44,26 +46,16 @@ from service.models import (
 from service.settings import Settings
 from service.signals.base import SignalIndex
 
-__all__ = ["CrawlSummary", "Pipeline", "ProgressFn"]
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+__all__ = ["Pipeline", "ProgressFn"]
 
 log = logging.getLogger(__name__)
 
 
 def _no_progress(_fraction: float, _stage: str) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class CrawlSummary:
-    source_id: int
-    listed: int
-    new: int
-    added: tuple[int, ...]
-    failed: tuple[tuple[str, str], ...]  # (url, reason)
-
-
-MANIFEST_FIELDS = ("file", "title", "published", "location", "event", "source_url", "notes",
-                   "factcheck_url", "platform", "uploader")
 
 
 class Pipeline:
@@ -80,12 +72,23 @@ class Pipeline:
         # Every turned-on signal type's index and the matching over them (service/match/matcher.py).
         self.matcher = matcher or Matcher(settings, store)
         self.sources = SourceStore(store.engine)
+        self._archive = Archive(store, self.sources)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Pipeline:
         settings.ensure_dirs()
         store = ArchiveStore(open_database(settings.resolved_database_url))
         return cls(settings, store, **kwargs)
+
+    @property
+    def archive(self) -> Archive:
+        """What front ends read and edit: items, footage, the audit log, crawl sources (``archive/access.py``)."""
+        return self._archive
+
+    @property
+    def engine(self) -> Engine:
+        """The archive's database, for the stores that live beside it (jobs, reviews, keys)."""
+        return self.store.engine
 
     def close(self) -> None:
         """Release database connections (the engine's pool)."""
@@ -132,16 +135,17 @@ class Pipeline:
         fp = self.fingerprint(info, progress)
         progress(0.9, "match")
         matches = self.match(fp, sha256=info.sha256)
-        item = self._store_new(info, fp, self._fill_from_source(meta, info), kind, matches, keep_media,
+        item = self.remember(info, fp, self._fill_from_source(meta, info), kind, matches, keep_media,
                                actor=actor, origin=origin)
         progress(1.0, "done")
         return item
 
-    def _store_new(self, info: SourceInfo, fp: Fingerprints, meta: ArchiveMetadata, kind: str,
-                   matches: Sequence[Match], keep_media: bool, actor: str = "system",
-                   origin: str | None = None, date_origin: DateOrigin | None = None,
-                   claims: Claims | None = None) -> ArchiveItem:
-        """One transaction for the item and its hashes, then index it and link its footage."""
+    def remember(self, info: SourceInfo, fp: Fingerprints, meta: ArchiveMetadata, kind: str,
+                 matches: Sequence[Match], keep_media: bool, actor: str = "system",
+                 origin: str | None = None, date_origin: DateOrigin | None = None,
+                 claims: Claims | None = None) -> ArchiveItem:
+        """Store fetched, fingerprinted media: one transaction for the item and its records, then index it and
+        link its footage (``matches``). Used by ``archive_add``, ``check(remember=True)`` and ``crawl.py``."""
         media_path = self._keep_media(info) if keep_media else None
         item = self.store.add(meta, self.matcher.records(fp), info.sha256, kind=kind, media_path=media_path,
                               actor=actor, origin=origin, date_origin=date_origin, claims=claims,
@@ -174,24 +178,15 @@ class Pipeline:
 
     def archive_import(self, folder: Path, manifest: Path,
                        progress: Callable[[int, int, str], None] | None = None) -> list[ArchiveItem]:
-        """Add every file listed in a CSV or JSON manifest; the manifest is checked whole first."""
-        rows = read_manifest(manifest)
-        missing = [r["file"] for r in rows if not (folder / r["file"]).is_file()]
-        if missing:
-            raise BadInput(f"manifest lists files not in {folder}: {', '.join(missing[:5])}")
-        metas = []  # a bad link in any row refuses the manifest before anything is added
-        for row in rows:
-            try:
-                metas.append(ArchiveMetadata(**{k: row.get(k) or None for k in MANIFEST_FIELDS if k != "file"}))
-            except BadInput as exc:
-                raise BadInput(f"manifest row {row['file']}: {exc}") from None
+        """Add every file listed in a CSV or JSON manifest (``archive/manifest.py``), checked whole first."""
+        entries = read_manifest(folder, manifest)
         added: list[ArchiveItem] = []
-        for i, (row, meta) in enumerate(zip(rows, metas, strict=True)):
+        for i, entry in enumerate(entries):
             if progress:
-                progress(i, len(rows), row["file"])
-            added.append(self.archive_add(str(folder / row["file"]), meta))
+                progress(i, len(entries), entry.path.name)
+            added.append(self.archive_add(str(entry.path), entry.meta))
         if progress:
-            progress(len(rows), len(rows), "")
+            progress(len(entries), len(entries), "")
         return added
 
     def check(self, source: str, claims: Claims | None = None, remember: bool = False,
@@ -221,7 +216,7 @@ class Pipeline:
             )
             # A reader's check vouches for nothing: its date is the platform's, or only what the page claims;
             # the date, place and event it was checked against are the upload's claim, never provenance.
-            remembered = self._store_new(info, fp, meta, "observed", matches, keep_media=True, actor=actor,
+            remembered = self.remember(info, fp, meta, "observed", matches, keep_media=True, actor=actor,
                                          origin=origin,
                                          date_origin=fetched_date_origin(info.extractor, info.webpage_url),
                                          claims=claims).id
@@ -236,58 +231,6 @@ class Pipeline:
 
         check_url(url, self.settings.allow_hosts)
         return self.sources.add(url)
-
-    def crawl(self, source_id: int, keep_media: bool = False,
-              progress: Callable[[int, int, str], None] | None = None) -> CrawlSummary:
-        """Fetch the source's entries not seen before; one failing entry never stops the crawl."""
-        source = self.sources.get(source_id)
-        try:
-            listing = list_source(source.url, self.settings)
-        except FirstseenError as exc:
-            self.sources.crawled(source_id, f"listing failed: {exc}")
-            return CrawlSummary(source_id, 0, 0, (), ((source.url, str(exc)),))
-        seen = self.sources.seen_keys(source_id)
-        new = [e for e in listing.entries if e.key not in seen]
-        added: list[int] = []
-        failed: list[tuple[str, str]] = []
-        for n, entry in enumerate(new):
-            if progress:
-                progress(n, len(new), entry.title or entry.url)
-            origin = crawl_origin(source_id, entry.key)
-            try:
-                if (done := self.store.find_by_origin(origin)) is not None:  # stored, then the crawl died
-                    self.sources.mark(source_id, entry.key, "added", done.id)
-                    added.append(done.id)
-                    continue
-                info = self.fetch(entry.url)
-                fp = self.fingerprint(info)
-                meta = ArchiveMetadata(
-                    title=entry.title or info.title,
-                    published=_published_from(replace(info, timestamp=entry.timestamp or info.timestamp,
-                                                      upload_date=entry.upload_date or info.upload_date)),
-                    source_url=http_link(entry.url), platform=listing.title or source.url,
-                    uploader=entry.uploader or info.uploader,
-                )
-                # An editor registered the source: its listing dates count, a platform's as the platform's.
-                platform = fetched_date_origin(info.extractor, info.webpage_url) == "platform"
-                item = self._store_new(info, fp, meta, "observed", self.match(fp, sha256=info.sha256), keep_media,
-                                       origin=origin, date_origin="platform" if platform else "source")
-                self.sources.mark(source_id, entry.key, "added", item.id)
-                added.append(item.id)
-            except (DecodeError, TooLarge) as exc:  # the entry itself is unusable: don't retry it
-                log.warning("skipping %s from source %d: %s", entry.url, source_id, exc)
-                self.sources.mark(source_id, entry.key, "failed")
-                failed.append((entry.url, str(exc)))
-            except FirstseenError as exc:  # maybe transient: try again next crawl
-                log.warning("could not fetch %s from source %d: %s", entry.url, source_id, exc)
-                failed.append((entry.url, str(exc)))
-            finally:
-                if not keep_media:
-                    self.downloader_cache_drop(entry.url)
-        if progress:
-            progress(len(new), len(new), "")
-        self.sources.crawled(source_id, f"{len(added)} added, {len(failed)} failed", listing.title)
-        return CrawlSummary(source_id, len(listing.entries), len(new), tuple(added), tuple(failed))
 
     def downloader_cache_drop(self, url: str) -> None:
         drop = getattr(self.downloader, "drop_cached", None)
@@ -317,34 +260,6 @@ class Pipeline:
         return str(dest)
 
 
-def crawl_origin(source_id: int, entry_key: str) -> str:
-    """The origin of an item a crawl stores: bounded in length whatever the entry key (a URL) is."""
-    return f"crawl:{source_id}:{hashlib.sha256(entry_key.encode()).hexdigest()[:32]}"
-
-
 def _published_from(info: SourceInfo) -> str | None:
     known = source_date(info)
     return known.text if known else None
-
-
-def read_manifest(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise BadInput(f"no such manifest: {path}")
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(path.read_text())
-            rows = data["items"] if isinstance(data, dict) else data
-        else:
-            with path.open(newline="") as fh:
-                rows = list(csv.DictReader(fh))
-    except (json.JSONDecodeError, KeyError, csv.Error, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read manifest {path.name}: {exc}") from None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise BadInput(f"manifest {path.name} must be a list of objects")
-    for n, row in enumerate(rows, 1):
-        if not row.get("file"):
-            raise BadInput(f"manifest {path.name} row {n} has no 'file'")
-        unknown = set(row) - set(MANIFEST_FIELDS)
-        if unknown:
-            raise BadInput(f"manifest {path.name} row {n} has unknown field(s): {', '.join(sorted(unknown))}")
-    return rows

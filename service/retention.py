@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from service.archive.store import ArchiveStore
+from service.archive.access import Archive
 from service.jobs import Job, JobStore, unremembered_check, upload_folder
 from service.settings import Settings
 
@@ -122,8 +122,8 @@ def _cache_keys_in_use(settings: Settings, jobs: Iterable[Job]) -> set[str]:
 def prune(settings: Settings, engine: Engine, now: float | None = None) -> PruneSummary:
     """Remove every upload and cache entry whose time is up (see the module docstring)."""
     now = time.time() if now is None else now
-    store, jobs = ArchiveStore(engine), JobStore(engine)
-    kept = {Path(p).resolve() for p in store.media_paths()}
+    jobs = JobStore(engine)
+    kept = {Path(p).resolve() for p in Archive.open(engine).media_paths()}
     uploads = cache_entries = freed = 0
 
     if settings.uploads_dir.is_dir():

@@ -55,9 +55,7 @@ def archive_add(
 def archive_export(ctx: typer.Context,
                    file: Annotated[Path, typer.Argument(help="Output file (.jsonl or .jsonl.gz).")]) -> None:
     """Write the whole archive (metadata, fingerprints, footage links) to one file."""
-    from service.archive.exchange import export_archive
-
-    n_items, n_links = run(lambda: export_archive(resources(ctx).store(), file))
+    n_items, n_links = run(lambda: resources(ctx).archive().export_to(file))
     out.print(f"exported {n_items} item(s) and {n_links} footage link(s) to {file}")
 
 
@@ -70,14 +68,12 @@ def archive_import(
 ) -> None:
     """Bulk-add a folder of files described by a manifest, or restore an archive export."""
     if manifest is None:
-        from service.archive.exchange import import_archive
-
         if source.is_dir():
             fail("importing a folder needs --manifest FILE")
 
         def restored() -> tuple[int, int]:
             res = resources(ctx)
-            return import_archive(res.store(), source, max_bytes=res.settings().max_import_bytes)
+            return res.archive().import_from(source, max_bytes=res.settings().max_import_bytes)
 
         n_items, n_links = run(restored)
         if as_json:
@@ -116,7 +112,7 @@ def archive_list(
     """List archived footage."""
     from rich.table import Table
 
-    items = run(lambda: resources(ctx).store().list(q=query, kind=kind))
+    items = run(lambda: resources(ctx).archive().items(q=query, kind=kind))
     if as_json:
         print_json([i.to_dict() for i in items])
         return
@@ -138,22 +134,22 @@ def archive_audit(
     """Who changed the archive, when, and what."""
     from rich.table import Table
 
-    entries = run(lambda: resources(ctx).store().audit_log(limit=limit))
+    entries = run(lambda: resources(ctx).archive().audit_log(limit=limit))
     if as_json:
-        print_json(entries)
+        print_json([e.to_dict() for e in entries])
         return
     table = Table()
     for col in ("at", "actor", "action", "item"):
         table.add_column(col)
     for e in entries:
-        table.add_row(e["at"], plain(e["actor"]), e["action"], str(e["item_id"] or ""))
+        table.add_row(e.at, plain(e.actor), e.action, str(e.item_id or ""))
     out.print(table)
 
 
 @app.command("show")
 def archive_show(ctx: typer.Context, item_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show one archive item."""
-    item = run(lambda: resources(ctx).store().get(item_id))
+    item = run(lambda: resources(ctx).archive().item(item_id))
     if as_json:
         print_json(item.to_dict())
     else:

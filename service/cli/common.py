@@ -1,6 +1,6 @@
 """What every command shares: consoles, the one-line failure, progress bars and the command's resources.
 
-A command's resources (settings, pipeline, archive store, key store) live in the click context
+A command's resources (settings, pipeline, archive, key store) live in the click context
 (``Resources``), opened on first use and closed when the command ends, so a command that only reads
 rows never imports the pipeline (``tests/test_cli.py`` checks that).
 """
@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy.engine import Engine
 
-    from service.archive.sources import SourceStore
-    from service.archive.store import ArchiveStore
+    from service.archive.access import Archive
     from service.auth import KeyStore
     from service.models import ArchiveItem
     from service.pipeline import Pipeline
@@ -110,29 +109,24 @@ class Resources:
     def engine(self) -> Engine:
         """The archive database alone (the pipeline's when one is open)."""
         if self._pipeline is not None:
-            return self._pipeline.store.engine
+            return self._pipeline.engine
         if self._engine is None:
             from service.db.engine import open_database
 
             self._engine = open_database(self.settings().resolved_database_url)
         return self._engine
 
-    def store(self) -> ArchiveStore:
-        """The archive's tables alone, for commands that only read or edit rows.
+    def archive(self) -> Archive:
+        """The archive's rows alone (``archive/access.py``), for commands that only read or edit them.
 
         No ``Pipeline``: importing it imports every stage (yt-dlp, PyAV, OpenCV, the index), about a
-        second that ``archive list`` never uses.
+        second that ``archive list`` never uses. The pipeline's own when one is open.
         """
         if self._pipeline is not None:
-            return self._pipeline.store
-        from service.archive.store import ArchiveStore
+            return self._pipeline.archive
+        from service.archive.access import Archive
 
-        return ArchiveStore(self.engine())
-
-    def sources(self) -> SourceStore:
-        from service.archive.sources import SourceStore
-
-        return SourceStore(self.engine())
+        return Archive.open(self.engine())
 
     def keys(self) -> KeyStore:
         from service.auth import KeyStore

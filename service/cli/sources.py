@@ -31,7 +31,7 @@ def sources_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--js
     """List crawl sources and how their last crawl went."""
     from rich.table import Table
 
-    sources = run(lambda: resources(ctx).sources().list())
+    sources = run(lambda: resources(ctx).archive().sources())
     if as_json:
         print_json([s.to_dict() for s in sources])
         return
@@ -47,25 +47,27 @@ def sources_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--js
 @app.command("remove")
 def sources_remove(ctx: typer.Context, source_id: int) -> None:
     """Stop crawling a source (what it added stays in the archive)."""
-    run(lambda: resources(ctx).sources().remove(source_id))
+    run(lambda: resources(ctx).archive().remove_source(source_id))
     out.print(f"removed source {source_id}")
 
 
 def _crawl_all(pipeline: Pipeline, source_id: int | None, keep_media: bool, as_json: bool) -> list[dict[str, Any]]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    ids = [source_id] if source_id is not None else [s.id for s in pipeline.sources.list()]
+    from service.crawl import crawl
+
+    ids = [source_id] if source_id is not None else [s.id for s in pipeline.archive.sources()]
     summaries: list[dict[str, Any]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err.rich_console, disable=as_json) as bar:
         for sid in ids:
-            url = pipeline.sources.get(sid).url
+            url = pipeline.archive.source(sid).url
             task = bar.add_task(f"source {sid}", total=None)
 
             def step(done: int, total: int, name: str, task: Any = task, sid: int = sid) -> None:
                 bar.update(task, completed=done, total=total, description=f"source {sid}: {name[:40]}")
 
-            summary = pipeline.crawl(sid, keep_media=keep_media, progress=step)
+            summary = crawl(pipeline, sid, keep_media=keep_media, progress=step)
             summaries.append({"source_id": sid, "url": url, "listed": summary.listed, "new": summary.new,
                               "added": list(summary.added),
                               "failed": [{"url": u, "reason": r} for u, r in summary.failed]})

@@ -51,7 +51,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
 
     settings.ensure_dirs()
     pipeline = Pipeline.from_settings(settings)
-    engine = pipeline.store.engine
+    engine = pipeline.engine
     services = Services(
         settings=settings, pipeline=pipeline, jobs=JobStore(engine), keys=KeyStore(engine),
         limiter=limiter_for(settings), submit_lock=submit_lock_for(settings),  # in Redis when redis_url is set
@@ -84,7 +84,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, workers: int =
 
     @app.get("/healthz", tags=["health"], response_model=Health, summary="Liveness and database reachability")
     def healthz() -> Health:
-        return Health(status="ok", archive_items=pipeline.store.count())
+        return Health(status="ok", archive_items=pipeline.archive.count())
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:

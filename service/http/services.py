@@ -217,7 +217,7 @@ def submit_archive_add(services: Services, key: ApiKey, meta: ArchiveMetadata, *
 
 
 def submit_crawl(services: Services, key: ApiKey, source_id: int) -> tuple[Job, bool]:
-    services.pipeline.sources.get(source_id)  # NotFound before queueing
+    services.pipeline.archive.source(source_id)  # NotFound before queueing
     return submit_job(services, "crawl", {"source_id": source_id, "actor": key.actor}, key, None)
 
 

@@ -125,7 +125,7 @@ class _Runner:
             self.running.add(job_id)
         try:
             pipeline = self._pipeline()
-            if JobStore(pipeline.store.engine).get(job_id).finished:
+            if JobStore(pipeline.engine).get(job_id).finished:
                 log.info("job %s was already finished", job_id)
             else:
                 log.info("running job %s", job_id)

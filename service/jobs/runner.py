@@ -72,7 +72,7 @@ def run_job(pipeline: Pipeline, job_id: str) -> Job:
     A domain error (bad link, not a video, over a limit) fails the job with its message; anything
     else is a bug, logged with its traceback, and fails the job as ``internal``.
     """
-    store = JobStore(pipeline.store.engine)
+    store = JobStore(pipeline.engine)
     if not store.start(job_id):
         return store.get(job_id)
     job = store.get(job_id)
@@ -145,7 +145,9 @@ def _work(pipeline: Pipeline, job: Job, progress: Callable[[float, str], None]) 
         meta = ArchiveMetadata(**p.get("meta", {}))
         return pipeline.archive_add(p["source"], meta, progress=progress, actor=actor, origin=f"job:{job.id}")
     if job.kind == "crawl":
+        from service.crawl import crawl
+
         source_id = int(p["source_id"])
-        return pipeline.crawl(source_id, progress=lambda done, total, _name: progress(
+        return crawl(pipeline, source_id, progress=lambda done, total, _name: progress(
             done / total if total else 0.0, "crawl"))
     raise BadInput(f"unknown job kind {job.kind!r}")

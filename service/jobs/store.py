@@ -19,10 +19,10 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from service.crawl import CrawlSummary
 from service.db.tables import jobs
 from service.errors import BadInput, NotFound
 from service.models import ArchiveItem, Report
-from service.pipeline import CrawlSummary
 
 __all__ = ["Job", "JobKind", "JobResult", "JobState", "JobStore", "crawl_summary_dict"]
 

@@ -115,10 +115,7 @@ def _checked_media(pipeline: Pipeline, job_id: str | None, report: Report) -> Pa
 
 
 def _archive_media(pipeline: Pipeline, archive_id: int) -> Path:
-    path = pipeline.store.media_path(archive_id)
-    if not path or not Path(path).is_file():
-        raise NotFound(f"the media of archive item {archive_id} is no longer kept")
-    return Path(path)
+    return pipeline.archive.kept_media(archive_id)
 
 
 def jpeg(image: Image.Image) -> bytes:

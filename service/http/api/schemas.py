@@ -13,16 +13,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from service.crawl import CrawlSummary
 from service.jobs import Job
 from service.markup import is_http_url
 from service.models import ArchiveItem, Report
-from service.pipeline import CrawlSummary
 
 __all__ = ["ArchiveItemOut", "ArchivePage", "ArchivePatch", "ArchiveRequest", "AuditEntry", "BatchCreated",
            "BatchRequest", "CheckRequest", "CheckStatus", "Claimed", "ClaimReviewOut", "CrawlResult", "ErrorBody",
            "FootageLink", "FootageOut", "Health", "job_error", "job_result", "JobCreated", "JobStatus", "KeyCreate",
            "KeyCreated", "KeyframeOut", "KeyframesOut", "KeyOut", "MatchOut", "MediaReviewOut", "public_report",
-           "ReportOut", "ReviewIn", "SearchedOut", "SearchLink", "SignalMatchOut", "SourceCreate", "SourceOut"]
+           "ReportOut", "ReviewIn", "SearchedOut", "SearchLink", "SegmentOut", "SignalMatchOut", "SourceCreate",
+           "SourceOut"]
 
 Text = Field(default=None, max_length=2000)
 

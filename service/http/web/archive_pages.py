@@ -8,7 +8,6 @@ key, as ``GET /api/v1/archive/{id}`` does.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.dates import parse_date
 from service.errors import FirstseenError, NotFound
+from service.http.services import Services
 from service.models import ArchiveItem
 
 __all__ = ["MAX_ITEM_ID", "footage_of", "router"]
@@ -33,17 +33,15 @@ def _fmt(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
-def footage_of(services: Any, item: ArchiveItem) -> tuple[list[ArchiveItem], list[dict[str, Any]]]:
-    from service.dates import sort_by_date
-
-    store = services.pipeline.store
-    members = sort_by_date(store.footage(item.footage_id) if item.footage_id else [item])
-    shared = []
-    for a, b, _score, segments in store.links_among([m.id for m in members]):
-        for s in json.loads(segments):
-            shared.append({"a": a, "b": b, "a_span": f"{_fmt(s['query_start'])}–{_fmt(s['query_end'])}",
-                           "b_span": f"{_fmt(s['archive_start'])}–{_fmt(s['archive_end'])}"})
-    return members, shared
+def footage_of(services: Services, item_id: int) -> tuple[list[ArchiveItem], list[dict[str, str | int]]]:
+    """The footage's uploads oldest first, and per shared segment the two uploads' spans as m:ss.s."""
+    view = services.pipeline.archive.footage(item_id)
+    shared: list[dict[str, str | int]] = [
+        {"a": link.item, "b": link.shares_with, "a_span": f"{_fmt(s.query_start)}–{_fmt(s.query_end)}",
+         "b_span": f"{_fmt(s.archive_start)}–{_fmt(s.archive_end)}"}
+        for link in view.links for s in link.segments
+    ]
+    return list(view.members), shared
 
 
 def _item_page(request: Request, item_id: int, status: int = 200, error: str | None = None,
@@ -55,12 +53,12 @@ def _item_page(request: Request, item_id: int, status: int = 200, error: str | N
     if not 1 <= item_id <= MAX_ITEM_ID:
         return page(request, "error.html", key, status=404, message="There is no such archive item.")
     try:
-        item = services.pipeline.store.get(item_id)
+        item = services.pipeline.archive.item(item_id)
     except NotFound:
         return page(request, "error.html", key, status=404,
                      message=f"There is no archive item #{item_id}: it may have been removed. "
                              "Search the archive for the footage instead.")
-    members, shared = footage_of(services, item)
+    members, shared = footage_of(services, item.id)
     return page(request, "item.html", key, status=status, item=item, members=members, shared=shared,
                  error=error, saved=saved, form=form or {f: getattr(item, f) or "" for f in EDIT_FIELDS})
 
@@ -77,9 +75,8 @@ def item_timeline(request: Request, item_id: int) -> Response:
 
     services = request.app.state.services
     logged_in(request, services)
-    item = services.pipeline.store.get(item_id)
-    members, _ = footage_of(services, item)
-    return Response(render_timeline_png(entries_from_items(members, highlight_id=item.id)), media_type="image/png")
+    members, _ = footage_of(services, item_id)
+    return Response(render_timeline_png(entries_from_items(members, highlight_id=item_id)), media_type="image/png")
 
 
 async def _editor_form(request: Request) -> tuple[Any, Any, dict[str, str]]:
@@ -102,7 +99,7 @@ async def edit_item(request: Request, item_id: int) -> Response:
         published = changes.get("published")
         if published:
             parse_date(published)  # BadInput: said on the page, the form kept
-        await run_in_threadpool(services.pipeline.store.update, item_id, changes, key.actor)
+        await run_in_threadpool(services.pipeline.archive.update_item, item_id, changes, key.actor)
     except PermissionError as exc:
         return _item_page(request, item_id, status=403, error=str(exc), form=fields or None)
     except FirstseenError as exc:

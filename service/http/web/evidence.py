@@ -98,10 +98,7 @@ def archive_video(request: Request, job_id: str, item_id: int) -> FileResponse:
     services, job, report = _finished(request, job_id)
     if item_id not in {m.item.id for m in report.matches}:
         raise NotFound(f"archive item {item_id} is not a match of check {job_id}")
-    path = services.pipeline.store.media_path(item_id)
-    if not path or not Path(path).is_file():
-        raise NotFound(f"the media of archive item {item_id} is no longer kept")
-    return _video(Path(path))
+    return _video(services.pipeline.archive.kept_media(item_id))
 
 
 @router.get("/checks/{job_id}/export.pdf", name="web_export_pdf")

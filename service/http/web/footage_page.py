@@ -49,10 +49,10 @@ def footage_page(request: Request, item_id: int) -> Response:
     try:
         if not 1 <= item_id <= MAX_ITEM_ID:
             raise NotFound(f"no archive item {item_id}")
-        item = services.pipeline.store.get(item_id)
+        item = services.pipeline.archive.item(item_id)
     except NotFound:
         return page(request, "error.html", key, status=404,
                      message=f"There is no archive item #{item_id}: it may have been removed. "
                              "Search the archive for the footage instead.")
-    members, shared = footage_of(services, item)
+    members, shared = footage_of(services, item.id)
     return page(request, "footage.html", key, item=item, members=members, shared=shared, claims=_claims(members))

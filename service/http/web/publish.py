@@ -69,7 +69,7 @@ def publish_view(request: Request, services: Services, job: Job, key: ApiKey,
     """What the report's upload table and publish section show."""
     report = job.report
     if details is None:
-        details = ReviewStore(services.pipeline.store.engine).get(job.id)
+        details = ReviewStore(services.pipeline.engine).get(job.id)
     publisher = Publisher.from_settings(services.settings)
     claimreview = claim_review(report, details, publisher)
     mediareview = media_review(report, details, publisher)
@@ -114,6 +114,6 @@ async def save_review(request: Request, job_id: str) -> Response:
         return page(request, "report.html", key, status=400 if isinstance(exc, FirstseenError) else 403, job=job,
                      view=view, publish={**publish_view(request, services, job, key, str(exc), draft),
                                          "details": {**draft.to_dict(), **fields}})
-    store = ReviewStore(services.pipeline.store.engine)
+    store = ReviewStore(services.pipeline.engine)
     await run_in_threadpool(store.put, job.id, details, key.actor)
     return RedirectResponse(request.url_for("web_check", job_id=job.id).path + "#publish", status_code=303)

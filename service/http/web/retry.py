@@ -44,7 +44,7 @@ def _again_page(request: Request, services: Any, key: Any, job: Job, error: str,
         return page(request, "index.html", key, status=status, error=error, recent=[], form=form)
     if not key.can("editor"):
         return page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
-    items = services.pipeline.store.list(limit=50)
+    items = services.pipeline.archive.items(limit=50)
     return page(request, "archive.html", key, status=status, items=items, more=False, q="", added=None, offset=0,
                  error=error, form=form, removed=None)
 

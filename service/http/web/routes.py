@@ -321,7 +321,7 @@ def archive_page(request: Request, services: ServicesDep, key: WebKey, q: str | 
                  added: int | None = None, offset: int = 0, removed: int | None = None) -> HTMLResponse:
     if not key.can("editor"):
         return page(request, "error.html", key, status=403, message="The archive page needs an editor key.")
-    items = services.pipeline.store.list(limit=51, offset=max(0, offset), q=(q or "").strip()[:200] or None)
+    items = services.pipeline.archive.items(q=(q or "").strip()[:200] or None, limit=51, offset=max(0, offset))
     return page(request, "archive.html", key, items=items[:50], more=len(items) > 50, q=q or "", added=added,
                  offset=max(0, offset), error=None, form={}, removed=removed)
 
@@ -341,7 +341,7 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
             raise PermissionError(limited)
         refused = date_refused(fields, ("published",)) if upload is not None else None
         if refused:  # the file stays on the server for the corrected form
-            return page(request, "archive.html", key, status=400, items=services.pipeline.store.list(limit=50),
+            return page(request, "archive.html", key, status=400, items=services.pipeline.archive.items(limit=50),
                          more=False, q="", added=None, offset=0, error=refused, form=fields, removed=None,
                          kept=kept_view(upload))
         url = fields.get("url", "").strip() or None
@@ -353,7 +353,7 @@ async def archive_add(request: Request, services: ServicesDep, key: WebKey) -> R
     except (PermissionError, FirstseenError) as exc:
         from service.http.errors import status_for
 
-        items = services.pipeline.store.list(limit=50)
+        items = services.pipeline.archive.items(limit=50)
         status = status_for(exc) if isinstance(exc, FirstseenError) else 400
         return page(request, "archive.html", key, status=status, items=items, more=False, q="", added=None,
                      offset=0, error=str(exc), form=fields, removed=None)

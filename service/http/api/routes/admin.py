@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -36,5 +36,5 @@ def revoke_key(key_id: DbId, services: ServicesDep, _key: AdminKey) -> KeyOut:
 def audit_log(services: ServicesDep, _key: AdminKey,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
               offset: Offset = 0) -> list[AuditEntry]:
-    entries: list[dict[str, Any]] = services.pipeline.store.audit_log(limit=limit, offset=offset)
-    return [AuditEntry.model_validate(e) for e in entries]
+    entries = services.pipeline.archive.audit_log(limit=limit, offset=offset)
+    return [AuditEntry.model_validate(e.to_dict()) for e in entries]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -32,6 +31,7 @@ from service.http.api.schemas import (
     FootageLink,
     FootageOut,
     JobStatus,
+    SegmentOut,
 )
 from service.http.services import check_job_quota, discard_upload, submit_archive_add
 from service.http.uploads import read_form
@@ -104,7 +104,7 @@ def list_items(services: ServicesDep, _key: ReaderKey,
                offset: Offset = 0,
                q: Annotated[str | None, Query(max_length=200, description="Search title, place, event, notes")] = None,
                kind: Annotated[str | None, Query(pattern="^(curated|observed)$")] = None) -> ArchivePage:
-    items = services.pipeline.store.list(limit=limit + 1, offset=offset, q=q, kind=kind)
+    items = services.pipeline.archive.items(q=q, kind=kind, limit=limit + 1, offset=offset)
     more = len(items) > limit
     return ArchivePage(items=[ArchiveItemOut(**i.to_dict()) for i in items[:limit]], limit=limit, offset=offset,
                        next_offset=offset + limit if more else None)
@@ -112,7 +112,7 @@ def list_items(services: ServicesDep, _key: ReaderKey,
 
 @router.get("/archive/{item_id}", name="get_archive_item", response_model=ArchiveItemOut, summary="One archive item")
 def get_item(item_id: DbId, services: ServicesDep, _key: ReaderKey) -> ArchiveItemOut:
-    return ArchiveItemOut(**services.pipeline.store.get(item_id).to_dict())
+    return ArchiveItemOut(**services.pipeline.archive.item(item_id).to_dict())
 
 
 @router.patch("/archive/{item_id}", name="update_archive_item", response_model=ArchiveItemOut,
@@ -121,7 +121,7 @@ def update_item(item_id: DbId, body: ArchivePatch, services: ServicesDep, key: E
     changes = body.model_dump(exclude_unset=True)
     if changes.get("published"):
         parse_date(changes["published"])
-    item = services.pipeline.store.update(item_id, changes, actor=key.actor)
+    item = services.pipeline.archive.update_item(item_id, changes, actor=key.actor)
     return ArchiveItemOut(**item.to_dict())
 
 
@@ -136,14 +136,10 @@ def delete_item(item_id: DbId, services: ServicesDep, key: EditorKey) -> Archive
 @router.get("/footage/{item_id}", name="get_footage", response_model=FootageOut,
             summary="Every known upload of the footage an item belongs to, oldest first")
 def get_footage(item_id: DbId, services: ServicesDep, _key: ReaderKey) -> FootageOut:
-    from service.dates import sort_by_date
-
-    store = services.pipeline.store
-    item = store.get(item_id)
-    members = sort_by_date(store.footage(item.footage_id) if item.footage_id else [item])
-    links = store.links_among([m.id for m in members])
+    view = services.pipeline.archive.footage(item_id)
     return FootageOut(
-        footage_id=members[0].footage_id or members[0].id,
-        uploads=[ArchiveItemOut(**m.to_dict()) for m in members],
-        links=[FootageLink(item=a, shares_with=b, segments=json.loads(seg)) for a, b, _score, seg in links],
+        footage_id=view.footage_id,
+        uploads=[ArchiveItemOut(**m.to_dict()) for m in view.members],
+        links=[FootageLink(item=link.item, shares_with=link.shares_with,
+                           segments=[SegmentOut(**s.to_dict()) for s in link.segments]) for link in view.links],
     )

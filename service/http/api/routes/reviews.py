@@ -35,7 +35,7 @@ def _done_check(services: Services, job_id: str) -> Job:
 
 
 def _reviews(services: Services, job: Job) -> tuple[ReviewDetails, dict[str, Any] | None, dict[str, Any] | None]:
-    details = ReviewStore(services.pipeline.store.engine).get(job.id)
+    details = ReviewStore(services.pipeline.engine).get(job.id)
     publisher = Publisher.from_settings(services.settings)
     return details, claim_review(job.report, details, publisher), media_review(job.report, details, publisher)
 
@@ -89,5 +89,5 @@ async def put_review(request: Request, job_id: str, services: ServicesDep, key: 
     body = await json_body(request, ReviewIn)
     job = await run_in_threadpool(_done_check, services, job_id)
     details = ReviewDetails(**body.model_dump())
-    await run_in_threadpool(ReviewStore(services.pipeline.store.engine).put, job.id, details, key.actor)
+    await run_in_threadpool(ReviewStore(services.pipeline.engine).put, job.id, details, key.actor)
     return await run_in_threadpool(_review_body, services, job)

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/sources", tags=["sources"], responses=ERROR_RESPONSE
 
 @router.get("", response_model=list[SourceOut], summary="Crawl sources and how their last crawl went")
 def list_sources(services: ServicesDep, _key: EditorKey) -> list[SourceOut]:
-    return [SourceOut(**s.to_dict()) for s in services.pipeline.sources.list()]
+    return [SourceOut(**s.to_dict()) for s in services.pipeline.archive.sources()]
 
 
 @router.post("", status_code=201, response_model=SourceOut, summary="Register a channel, playlist or feed",
@@ -28,7 +28,7 @@ def add_source(body: SourceCreate, services: ServicesDep, _key: EditorKey) -> So
 
 @router.delete("/{source_id}", status_code=204, response_class=Response, summary="Stop crawling a source")
 def remove_source(source_id: DbId, services: ServicesDep, _key: EditorKey) -> Response:
-    services.pipeline.sources.remove(source_id)
+    services.pipeline.archive.remove_source(source_id)
     return Response(status_code=204)
 
 
