@@ -28,7 +28,9 @@ archive item:
   on their first hash, then slot by slot. The bucket lists are read in key
   order and nothing else is read for a far run: at 100M synthetic footage
   hashes a query's stage one reads ~3M words, where the blocks layout
-  compared every slot of 64-slot blocks. Footage gives ~0.37 runs per hash and table
+  compared every slot of 64-slot blocks. The scan is compiled (``mih_kernel``, numba; its cache
+  misses overlap, where numpy's dozen passes over those words each paid for them); ``compiled=False``
+  keeps the numpy scan as the reference. Footage gives ~0.37 runs per hash and table
   (7.7 B per hash); hashes that would need more than 8 B per hash get:
 
   ``blocks`` (any hashes, e.g. random ones that share nothing): one uint64
