@@ -11,6 +11,7 @@ import pytest
 
 import service.match.matcher as matcher_module
 import service.match.search as search
+from service.archive import mih_kernel
 from service.archive.index import ExactIndex
 from service.archive.mih import SPLITS, MultiIndexHashIndex
 from service.fingerprint.views import ALL_VIEWS
@@ -33,15 +34,18 @@ def _clustered_fingerprint(rng: np.random.Generator, frames: int) -> VideoFinger
     return VideoFingerprint("phash-8x8", ALL_VIEWS, np.arange(frames, dtype=np.float32) / 2, hashes, frames / 2)
 
 
-LAYOUTS = {"runs": (21, "runs"), "slot-pointers": (21, "blocks"), "block-pointers": (12, "blocks")}
+# name: (pointer bits, layout, compiled scan); "runs-numpy" is the pure-numpy scan the compiled one must equal
+LAYOUTS = {"runs": (21, "runs", True), "runs-numpy": (21, "runs", False), "slot-pointers": (21, "blocks", True),
+           "block-pointers": (12, "blocks", True)}
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("radius", [0, 5, 8, 14])
 def test_multi_index_hashing_equals_exact_scan(radius: int, layout: str) -> None:
-    pointer_bits, table_layout = LAYOUTS[layout]
+    pointer_bits, table_layout, compiled = LAYOUTS[layout]
     rng = np.random.default_rng(radius)
-    exact, fast = ExactIndex(), MultiIndexHashIndex(pointer_bits, table_layout)  # type: ignore[arg-type]
+    exact = ExactIndex()
+    fast = MultiIndexHashIndex(pointer_bits, table_layout, compiled)  # type: ignore[arg-type]
     fps = {i: _clustered_fingerprint(rng, 80) for i in range(1, 30)}
     blank = fps[7].hashes.copy()  # blank views are never stored or returned
     blank[::3, 1:] = 0
@@ -125,7 +129,8 @@ def test_index_memory_is_at_most_twice_the_raw_hashes_plus_fixed_offsets(pointer
     assert sorted(hits.frame.tolist()) == sorted((np.arange(0, len(codes), 997) % 1000).tolist())
 
 
-def test_footage_like_archive_gets_runs_within_the_memory_bound_and_stays_exact_at_100m_occupancy() -> None:
+def test_footage_like_archive_gets_runs_within_the_memory_bound_and_stays_exact_at_100m_occupancy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The layout 100M footage hashes get, at the bucket occupancy they get, on a small archive.
 
     At 100M footage hashes each 21-bit bucket lists ~17 runs. Here the hashes are confined to 2**11 values
@@ -155,14 +160,17 @@ def test_footage_like_archive_gets_runs_within_the_memory_bound_and_stays_exact_
     queries = stored[rng.integers(0, len(stored), 120)] ^ (
         np.uint64(1) << rng.integers(0, 64, (120, 6)).astype(np.uint64)).sum(axis=1, dtype=np.uint64)
     queries = np.concatenate([queries, rng.integers(1, 2**63, 40, dtype=np.int64).astype(np.uint64) & dense])
+    monkeypatch.setattr(mih_kernel, "FIRST_CAP", 16)  # the compiled scan outgrows its first buffer and reruns
     for radius in (5, 8):
         d = np.bitwise_count(queries[:, None] ^ codes[None, :])
         r, c = np.nonzero((d <= radius) & (codes != 0)[None, :])
         expected = set(zip(r.tolist(), c.tolist(), d[r, c].tolist(), strict=True))
-        hits = index.search(queries, radius)
-        got = set(zip(hits.query_row.tolist(), (hits.item_id * 600 + hits.frame).tolist(), hits.distance.tolist(),
-                      strict=True))
-        assert len(expected) > len(queries) and got == expected
+        for compiled in (True, False):  # the compiled scan and the numpy one it must equal
+            index.compiled = compiled
+            hits = index.search(queries, radius)
+            got = set(zip(hits.query_row.tolist(), (hits.item_id * 600 + hits.frame).tolist(),
+                          hits.distance.tolist(), strict=True))
+            assert len(expected) > len(queries) and got == expected
 
 
 def test_bench_index_prints_its_figures_as_one_json_line(cli: Any) -> None:

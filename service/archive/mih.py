@@ -28,7 +28,9 @@ archive item:
   on their first hash, then slot by slot. The bucket lists are read in key
   order and nothing else is read for a far run: at 100M synthetic footage
   hashes a query's stage one reads ~3M words, where the blocks layout
-  compared every slot of 64-slot blocks. Footage gives ~0.37 runs per hash and table
+  compared every slot of 64-slot blocks. The scan is compiled (``mih_kernel``, numba; its cache
+  misses overlap, where numpy's dozen passes over those words each paid for them); ``compiled=False``
+  keeps the numpy scan as the reference. Footage gives ~0.37 runs per hash and table
   (7.7 B per hash); hashes that would need more than 8 B per hash get:
 
   ``blocks`` (any hashes, e.g. random ones that share nothing): one uint64
@@ -54,6 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.archive.index import ExactIndex, Hits
+from service.archive.mih_kernel import scan_runs, warm_up
 from service.models import VideoFingerprint
 
 __all__ = ["MultiIndexHashIndex", "flip_masks"]
@@ -150,9 +153,11 @@ class MultiIndexHashIndex:
     # Rebuild the main tables when the delta grows past this many hashes.
     DELTA_LIMIT = 200_000
 
-    def __init__(self, pointer_bits: int = POINTER_BITS, layout: Layout = "auto") -> None:
+    def __init__(self, pointer_bits: int = POINTER_BITS, layout: Layout = "auto", compiled: bool = True) -> None:
         """``layout`` picks the tables' layout (``auto``: runs when they fit, see the module docstring);
-        ``pointer_bits`` below 21 only to test block pointers on a small archive."""
+        ``pointer_bits`` below 21 only to test block pointers on a small archive; ``compiled=False`` scans
+        the runs with numpy alone (the reference the compiled scan is tested against)."""
+        self.compiled = compiled
         if not 1 <= pointer_bits <= POINTER_BITS:
             raise ValueError(f"pointer_bits must be 1..{POINTER_BITS}")
         self._pointer_bits = pointer_bits
@@ -234,6 +239,8 @@ class MultiIndexHashIndex:
             pointers, offsets, shift, codes = self._build_blocks(codes)
         item_ids = np.asarray([item_id for item_id, _, _ in items], dtype=np.int64)
         ranges = {int(i): (int(a), int(b)) for i, a, b in zip(item_ids, starts[:-1], starts[1:], strict=True)}
+        if layout == "runs" and self.compiled:
+            warm_up()  # compile (or load the cached machine code) now, not in the first query
         with self._lock:
             self._codes, self._pointers, self._offsets, self._shift = codes, pointers, offsets, shift
             self._run_words, self._run_low, self.layout = run_words, run_low, layout
@@ -351,9 +358,32 @@ class MultiIndexHashIndex:
         r = hit >> self._shift
         return rows[r], blocks[r] * width + (hit & (width - 1)), d[hit].astype(np.int64)
 
-    def _search_runs(self, hashes: npt.NDArray[np.uint64], radius: int) -> tuple[npt.NDArray[np.int64],
-                                                                                  npt.NDArray[np.int64],
-                                                                                  npt.NDArray[np.int64]]:
+    def _search_runs_compiled(self, hashes: npt.NDArray[np.uint64], radius: int) -> tuple[
+            npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """``_search_runs_numpy``'s result from the compiled scan (``mih_kernel``): one pass over the words."""
+        rows_all, pos_all, dist_all = [], [], []
+        allowance = np.append(np.arange(RUN_FAR, dtype=np.int64), np.int64(64))
+        for t, (sub_shift, bits) in enumerate(SPLITS):
+            masks = flip_masks(bits, radius // len(SPLITS))
+            keys = ((hashes >> np.uint64(sub_shift)) & np.uint64((1 << bits) - 1)).astype(np.int64)
+            probes = (keys[:, None] ^ masks[None, :]).reshape(-1)
+            # buckets in key order, so the table is read front to back: np.sort of key << 32 | probe
+            # (several times faster than argsort)
+            packed = np.sort((probes.astype(np.uint64) << np.uint64(32)) | np.arange(len(probes), dtype=np.uint64))
+            order = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+            left = radius - np.bitwise_count(masks).astype(np.int64)
+            rows, pos, dist = scan_runs(self._codes, self._run_words[t], self._run_low[t], self._offsets[t],
+                                        (packed >> np.uint64(32)).astype(np.int64), order // len(masks),
+                                        left[order % len(masks)],
+                                        _sketch(hashes, sub_shift, bits), hashes, radius, RUN_MAX, allowance)
+            rows_all.append(rows)
+            pos_all.append(pos)
+            dist_all.append(dist)
+        return np.concatenate(rows_all), np.concatenate(pos_all), np.concatenate(dist_all)
+
+    def _search_runs_numpy(self, hashes: npt.NDArray[np.uint64], radius: int) -> tuple[npt.NDArray[np.int64],
+                                                                                        npt.NDArray[np.int64],
+                                                                                        npt.NDArray[np.int64]]:
         """(query row, slot, distance) of every neighbour, once per table that finds it.
 
         A run's slots share its key, so a slot differs from the query in exactly the probe's flipped key bits
@@ -429,7 +459,9 @@ class MultiIndexHashIndex:
         with self._lock:
             parts = [self._delta.search(hashes, radius)]
             if self._indexed and len(hashes):
-                search = self._search_runs if self.layout == "runs" else self._search_blocks
+                search = self._search_blocks
+                if self.layout == "runs":
+                    search = self._search_runs_compiled if self.compiled else self._search_runs_numpy
                 rows, pos, dist = search(hashes, radius)
                 ok = self._codes[pos] != 0
                 rows, pos, dist = rows[ok], pos[ok], dist[ok]
