@@ -393,10 +393,11 @@ def test_import_stops_at_the_decompressed_size_limit(cli, tmp_path: Path, settin
 
 
 def _item_with(line: str, **changes: Any) -> str:
+    """The export's item line with fields changed; ``sig_x`` changes field x of its first signal record."""
     record = json.loads(line)
     for key, value in changes.items():
-        target = record["fingerprint"] if key.startswith("fp_") else record
-        target[key.removeprefix("fp_")] = value
+        target = record["signals"][0] if key.startswith("sig_") else record
+        target[key.removeprefix("sig_")] = value
     return json.dumps(record)
 
 
@@ -411,10 +412,14 @@ BAD_RECORDS: dict[str, tuple[Any, str]] = {
     "title_list": (lambda item: _item_with(item, title=["x"]), "title must be text or null, not a list"),
     "id_text": (lambda item: _item_with(item, id="7"), "id must be an integer, not text"),
     "id_boolean": (lambda item: _item_with(item, id=True), "id must be an integer, not true or false"),
-    "views_text": (lambda item: _item_with(item, fp_views="full"), "fingerprint.views must be a list, not text"),
-    "duration_text": (lambda item: _item_with(item, fp_duration="3"),
-                      "fingerprint.duration must be an integer or a number, not text"),
-    "fingerprint_missing": (lambda item: _item_with(item, fingerprint=None), "fingerprint must be an object"),
+    "duration_text": (lambda item: _item_with(item, duration="3"), "duration must be an integer or a number, not text"),
+    "signals_missing": (lambda item: _item_with(item, signals=None), "signals must be a list"),
+    "signal_not_object": (lambda item: _item_with(item, signals=["video-phash"]), "signals[0] must be an object"),
+    "signal_version_text": (lambda item: _item_with(item, sig_version="1"),
+                            "signals[0].version must be an integer, not text"),
+    "signal_payload_not_base64": (lambda item: _item_with(item, sig_payload_b64="not base64!"), "base64"),
+    "signal_payload_not_video": (lambda item: _item_with(item, sig_payload_b64="AAAA"),
+                                 "malformed item: signals[0] (video-phash): not a firstseen signal record"),
     "link_score_text": ('{"type": "link", "item_a": 1, "item_b": 1, "score": "high", "segments": []}',
                         "score must be an integer or a number, not text"),
     "link_segments_numbers": ('{"type": "link", "item_a": 1, "item_b": 1, "score": 1, "segments": [1]}',

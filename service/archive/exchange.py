@@ -204,9 +204,12 @@ def _signal_records(raw: list[dict[str, Any]]) -> list[SignalRecord]:
     found = [SignalRecord(r["signal"], r["version"], base64.b64decode(r["payload_b64"], validate=True),
                           None if r.get("detail_b64") is None else base64.b64decode(r["detail_b64"], validate=True))
              for r in raw]
-    for record in found:
+    for n, record in enumerate(found):
         if record.signal == VIDEO_SIGNAL:
-            video_fingerprint(record)
+            try:
+                video_fingerprint(record)
+            except BadInput as exc:  # said with the file and the record, like every other malformed field
+                raise ValueError(f"signals[{n}] ({record.signal}): {exc}") from None
     return found
 
 
