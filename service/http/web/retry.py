@@ -9,7 +9,7 @@ A file cannot be put back into a file input, so an upload whose file is gone say
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -18,6 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from service.errors import FirstseenError, NotFound
 from service.http.retry import retry_job
 from service.jobs import Job
+
+if TYPE_CHECKING:
+    from service.auth import ApiKey
+    from service.http.services import Services
 
 __all__ = ["entered_fields", "router"]
 
@@ -36,7 +40,7 @@ def entered_fields(job: Job) -> dict[str, str]:
     return {k: str(v) for k, v in fields.items() if v}
 
 
-def _again_page(request: Request, services: Any, key: Any, job: Job, error: str, status: int = 200) -> Response:
+def _again_page(request: Request, services: Services, key: ApiKey, job: Job, error: str, status: int = 200) -> Response:
     from service.http.web.routes import page
 
     form = entered_fields(job)
@@ -49,7 +53,7 @@ def _again_page(request: Request, services: Any, key: Any, job: Job, error: str,
                  error=error, form=form, removed=None)
 
 
-def _failed_job(services: Any, job_id: str) -> Job | None:
+def _failed_job(services: Services, job_id: str) -> Job | None:
     try:
         job = services.jobs.get(job_id)
     except NotFound:
