@@ -4,8 +4,8 @@ OpenCV's ``vtest.avi`` (Debian's ``opencv-doc``, installed by ``scripts/system-d
 camera over a campus walkway, 79.5 s at 768×576: people walk one by one past a background that never
 changes, so every frame looks like every other one to a frame hash. Its first 30 s are archived; the
 checks are the identical file, a long excerpt, a 70% crop, a 9:16 repost over a blurred fill, a caption
-bar, 1.25× speed, a screen recording in a player window and a framed 40% inset, and the same camera
-40 s later (other people), long and short, which must match nothing. A 3 s clip is archived too: its
+bar, 1.25× speed, a screen recording in a player window, a framed 40% inset and a borderless 60% one,
+and the same camera 40 s later (other people), long and short, which must match nothing. A 3 s clip is archived too: its
 re-encode must match it, a 3 s clip of the same camera 6 s later must not. ``tree.avi`` (the same
 package) is a static scene: a match on it must say so.
 """
@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from service.dates import parse_date
+from service.decode.frames import sample_frames
+from service.decode.region import Rect, find_regions
 from service.models import ArchiveMetadata, Claims, Match
 from service.pipeline import Pipeline
 from service.settings import Settings
@@ -45,6 +47,11 @@ EDITS = {
               "-i", "{src}", "-filter_complex",
               "[1:v]scale=384:-2,pad=iw+6:ih+6:3:3:white[fg];[0:v][fg]overlay=x=W-w-W*0.04:y=H-h-H*0.06:shortest=1",
               *X264),
+    # A borderless 60% inset (no frame line to find) over other footage that moves in parts and is flat
+    # in others (the same package's Megamind.avi, looped), covering most of the picture.
+    "pip60": ("-stream_loop", "-1", "-i", "{megamind}", "-i", "{src}", "-filter_complex",
+              "[0:v]scale=960:540,setsar=1[bg];[1:v]scale=576:-2[fg];[bg][fg]overlay=x=W*0.36:y=H*0.08:shortest=1",
+              *X264),
 }
 
 
@@ -62,7 +69,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ffmpeg("-i", str(vtest), "-t", "30", *X264, str(out["archived"]))
     for name, args in EDITS.items():
         out[name] = d / f"{name}.mp4"
-        ffmpeg(*(a.format(src=out["archived"]) for a in args), str(out[name]))
+        ffmpeg(*(a.format(src=out["archived"], megamind=_footage("Megamind.avi")) for a in args), str(out[name]))
     out["other_moment_30s"] = d / "vtest_40-70.mp4"
     ffmpeg("-ss", "40", "-t", "30", "-i", str(vtest), *X264, str(out["other_moment_30s"]))
     out["other_moment_3s"] = d / "vtest_72-75.mp4"
@@ -96,6 +103,17 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Path]) -
     return p
 
 
+def test_borderless_inset_is_outlined_where_the_two_pictures_meet(clips: dict[str, Path]) -> None:
+    """The 60% inset has no frame line: its outline is where neighbouring pixels stop moving together."""
+    video = sample_frames(clips["pip60"], 2.0)
+    h, w = video.frames.shape[1:]
+    # overlay at x = 0.36 W, y = 0.08 H of a 960×540 frame, 576 px wide, 4:3 (vtest is 768×576): 432 px high
+    truth = Rect(round(0.36 * w), round(0.08 * h), round((0.36 + 0.6) * w), round((43.2 + 432) / 540 * h))
+    regions = find_regions(video.frames)
+    found = [r for r in (*regions.insets, regions.content) if r is not None]
+    assert max(r.iou(truth) for r in found) >= 0.9, (truth, found)
+
+
 def _top(pipeline: Pipeline, path: Path) -> Match | None:
     report = pipeline.check(str(path), Claims(date=parse_date("2024-05-01")))
     return report.matches[0] if report.matches else None
@@ -118,7 +136,8 @@ def test_long_excerpt_of_fixed_camera_is_placed_in_time(pipeline: Pipeline, clip
     assert seg.query_end - seg.query_start >= 15.0
 
 
-@pytest.mark.parametrize("edit", ["crop70", "vertical_9x16", "caption", "speed_1.25", "screen_recording", "pip40"])
+@pytest.mark.parametrize("edit", ["crop70", "vertical_9x16", "caption", "speed_1.25", "screen_recording", "pip40",
+                                  "pip60"])
 def test_common_repost_edits_of_fixed_camera_are_found(pipeline: Pipeline, clips: dict[str, Path],
                                                        edit: str) -> None:
     report = pipeline.check(str(clips[edit]), Claims(date=parse_date("2024-05-01")))

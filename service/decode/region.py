@@ -82,6 +82,14 @@ HOLE_GROW_PX = 1
 MOTION_AGREE = 0.3
 MOTION_MIN_VOTES = 3
 MOTION_SAME_RECT_IOU = 0.7
+# Borderless insets by their outline: a side is a straight run of boundary pixels (``_boundaries``)
+# covering this share of its length; three sides must, the fourth at least CUT_WEAK_SIDE
+# (an inset's edge over a flat, still sky has no boundary to see).
+CUT_SIDE_COVER = 0.75
+CUT_WEAK_SIDE = 0.3
+CUT_KEEP = 4  # best-outlined rectangles kept
+CUT_SETTLE_PX = 3  # how far a line is looked for around where the dilated map found it
+CUT_BAND_SHARE = 0.8  # share of the strongest coverage that is still the same line
 
 
 @dataclass(frozen=True)
@@ -240,10 +248,13 @@ def _boundaries(sub: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.bool_], np
     return cut(1, 1) | cut(1, BOUNDARY_GAP), cut(0, 1) | cut(0, BOUNDARY_GAP)
 
 
-def _coherent_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float, Rect]]:
+Cuts = tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]  # ``_boundaries``: (between columns, between rows)
+
+
+def _coherent_insets(sub: npt.NDArray[np.float32], full: Rect, cuts: Cuts) -> list[tuple[float, Rect]]:
     """Moving, coherent, rectangular areas cut off from the rest of the picture (a borderless inset)."""
     h, w = sub.shape[1:]
-    vcut, hcut = _boundaries(sub)
+    vcut, hcut = cuts
     cut = vcut | hcut
     coherent = (sub.std(axis=0) > ACTIVE_STD) & ~cut
     # One pixel of erosion breaks the thin bridges noise leaves across a boundary.
@@ -262,6 +273,87 @@ def _coherent_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[flo
             continue
         found.append((fill * rect.area, rect))
     return found
+
+
+def _cut_insets(cuts: Cuts, full: Rect) -> list[tuple[float, Rect]]:
+    """Rectangles outlined by boundaries between pictures (a borderless inset, however little moves in it).
+
+    Where the inset meets the footage around it, neighbouring pixels stop rising and falling
+    together in every frame pair, so the boundary map draws the inset's outline as straight lines,
+    while what moves inside either picture leaves ragged patches. Unlike ``_coherent_insets`` it
+    needs no motion inside the inset (a fixed camera's footage over a car's view of the road).
+    """
+    raw_v, raw_h = cuts
+    h, w = raw_v.shape
+    # One pixel of wobble across a line, and gaps of a few pixels along it, still make a line.
+    vcut = cv2.morphologyEx(cv2.dilate(raw_v.astype(np.uint8), np.ones((1, 3), np.uint8)), cv2.MORPH_CLOSE,
+                            np.ones((5, 1), np.uint8)).astype(bool)
+    hcut = cv2.morphologyEx(cv2.dilate(raw_h.astype(np.uint8), np.ones((3, 1), np.uint8)), cv2.MORPH_CLOSE,
+                            np.ones((1, 5), np.uint8)).astype(bool)
+    vlines = sorted(_lines(vcut, int(0.3 * h), 12))
+    hlines = sorted(_lines(hcut.T, int(0.3 * w), 12))
+    # Running sums along each line, so a side's coverage is two look-ups.
+    vsum = np.vstack([np.zeros((1, w), np.int64), np.cumsum(vcut, axis=0)])
+    hsum = np.hstack([np.zeros((h, 1), np.int64), np.cumsum(hcut, axis=1)])
+    found: list[tuple[float, tuple[int, int, int, int], tuple[float, ...]]] = []
+    for i, xa in enumerate(vlines):
+        for xb in vlines[i + 1 :]:
+            if xb - xa < 0.2 * w:
+                continue
+            for j, ya in enumerate(hlines):
+                for yb in hlines[j + 1 :]:
+                    if yb - ya < 0.2 * h or (xb - xa) * (yb - ya) > 0.85 * w * h:
+                        continue
+                    covers = ((vsum[yb, xa] - vsum[ya, xa]) / (yb - ya), (vsum[yb, xb] - vsum[ya, xb]) / (yb - ya),
+                              (hsum[ya, xb] - hsum[ya, xa]) / (xb - xa), (hsum[yb, xb] - hsum[yb, xa]) / (xb - xa))
+                    weakest, second = sorted(covers)[:2]
+                    if second < CUT_SIDE_COVER or weakest < CUT_WEAK_SIDE:
+                        continue
+                    # Outline seen minus outline missing: a rectangle reaching past a true corner along a
+                    # line of the other picture pays for the uncovered length.
+                    lengths = (yb - ya, yb - ya, xb - xa, xb - xa)
+                    score = float(sum((2 * c - 1) * n for c, n in zip(covers, lengths, strict=True)))
+                    found.append((score, (xa, ya, xb, yb), covers))
+    out: list[tuple[float, Rect]] = []
+    for score, (xa, ya, xb, yb), seen in sorted(found, reverse=True)[:CUT_KEEP]:
+        # A side without a line of its own (over a flat, still background) ends where the two lines
+        # beside it end.
+        if seen[2] < CUT_SIDE_COVER:
+            while ya > 0 and vcut[ya - 1, xa] and vcut[ya - 1, xb]:
+                ya -= 1
+        if seen[3] < CUT_SIDE_COVER:
+            while yb < h - 1 and vcut[yb + 1, xa] and vcut[yb + 1, xb]:
+                yb += 1
+        if seen[0] < CUT_SIDE_COVER:
+            while xa > 0 and hcut[ya, xa - 1] and hcut[yb, xa - 1]:
+                xa -= 1
+        if seen[1] < CUT_SIDE_COVER:
+            while xb < w - 1 and hcut[ya, xb + 1] and hcut[yb, xb + 1]:
+                xb += 1
+        x0, x1 = (_settle(raw_v[ya:yb].mean(axis=0), x) for x in (xa, xb))
+        y0, y1 = (_settle(raw_h[:, xa:xb].mean(axis=1), y) for y in (ya, yb))
+        rect = Rect(full.x0 + x0, full.y0 + y0, full.x0 + x1, full.y0 + y1)
+        if all(rect != r for _, r in out):
+            out.append((score, rect))
+    return out
+
+
+def _settle(cover: npt.NDArray[np.float64], pos: int) -> int:
+    """Where a boundary line found near ``pos`` really is: the middle of the band of its strongest
+    coverage within CUT_SETTLE_PX (the wider gaps and the dilation widen a line to 3–5 px), as the
+    index of the first pixel past it."""
+    lo, hi = max(0, pos - CUT_SETTLE_PX), min(len(cover), pos + CUT_SETTLE_PX + 1)
+    near = cover[lo:hi]
+    if near.max() < CUT_WEAK_SIDE:
+        return pos  # no line here (a side found where the lines beside it end)
+    strong = near >= CUT_BAND_SHARE * near.max()
+    left = right = int(np.argmax(near))
+    # The run of strong coverage around the peak, so a second line nearby does not pull the middle.
+    while left > 0 and strong[left - 1]:
+        left -= 1
+    while right < len(near) - 1 and strong[right + 1]:
+        right += 1
+    return lo + (left + right) // 2 + 1
 
 
 def _shift_hypotheses(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> list[tuple[float, float]]:
@@ -487,8 +579,10 @@ def _insets(
     if len(sub) < 4:
         return ()
     found = sorted(_framed_insets(sub, full), key=lambda item: -item[0])
+    cuts = _boundaries(sub)
+    found += sorted(_cut_insets(cuts, full), key=lambda item: -item[0])
     found += _motion_insets(every, full)
-    found += sorted(_coherent_insets(sub, full), key=lambda item: -item[0])
+    found += sorted(_coherent_insets(sub, full, cuts), key=lambda item: -item[0])
     picked: list[Rect] = []
     for _, candidate in found:
         rect = _trim_bars(frames, candidate)
