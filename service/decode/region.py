@@ -13,10 +13,11 @@ rectangles; the fingerprint stage hashes each of them.
 * ``content``: the box of pixels that both move (temporal activity) and carry
   detail (Laplacian energy): drops blurred fills, static UI chrome and banners.
 * ``insets``: picture-in-picture candidates: rectangles outlined by frame
-  lines that keep their place and sign over time, rectangles that move
-  differently from the picture around them (a borderless inset over other
-  moving footage), and rectangular areas whose pixels move together but not
-  with the footage around them.
+  lines that keep their place and sign over time, rectangles outlined where
+  neighbouring pixels stop moving together (a borderless inset, even of a still
+  fixed camera, over other moving footage), rectangles that move differently
+  from the picture around them, and rectangular areas whose pixels move
+  together but not with the footage around them.
 """
 
 from __future__ import annotations
