@@ -250,6 +250,7 @@ def _boundaries(sub: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.bool_], np
 
 
 Cuts = tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]  # ``_boundaries``: (between columns, between rows)
+Covers = tuple[float, float, float, float]  # share of a rectangle's left, right, top, bottom side on an edge
 
 
 def _coherent_insets(sub: npt.NDArray[np.float32], full: Rect, cuts: Cuts) -> list[tuple[float, Rect]]:
@@ -291,30 +292,15 @@ def _cut_insets(cuts: Cuts, full: Rect) -> list[tuple[float, Rect]]:
                             np.ones((5, 1), np.uint8)).astype(bool)
     hcut = cv2.morphologyEx(cv2.dilate(raw_h.astype(np.uint8), np.ones((3, 1), np.uint8)), cv2.MORPH_CLOSE,
                             np.ones((1, 5), np.uint8)).astype(bool)
-    vlines = sorted(_lines(vcut, int(0.3 * h), 12))
-    hlines = sorted(_lines(hcut.T, int(0.3 * w), 12))
-    # Running sums along each line, so a side's coverage is two look-ups.
-    vsum = np.vstack([np.zeros((1, w), np.int64), np.cumsum(vcut, axis=0)])
-    hsum = np.hstack([np.zeros((h, 1), np.int64), np.cumsum(hcut, axis=1)])
-    found: list[tuple[float, tuple[int, int, int, int], tuple[float, ...]]] = []
-    for i, xa in enumerate(vlines):
-        for xb in vlines[i + 1 :]:
-            if xb - xa < 0.2 * w:
-                continue
-            for j, ya in enumerate(hlines):
-                for yb in hlines[j + 1 :]:
-                    if yb - ya < 0.2 * h or (xb - xa) * (yb - ya) > 0.85 * w * h:
-                        continue
-                    covers = ((vsum[yb, xa] - vsum[ya, xa]) / (yb - ya), (vsum[yb, xb] - vsum[ya, xb]) / (yb - ya),
-                              (hsum[ya, xb] - hsum[ya, xa]) / (xb - xa), (hsum[yb, xb] - hsum[yb, xa]) / (xb - xa))
-                    weakest, second = sorted(covers)[:2]
-                    if second < CUT_SIDE_COVER or weakest < CUT_WEAK_SIDE:
-                        continue
-                    # Outline seen minus outline missing: a rectangle reaching past a true corner along a
-                    # line of the other picture pays for the uncovered length.
-                    lengths = (yb - ya, yb - ya, xb - xa, xb - xa)
-                    score = float(sum((2 * c - 1) * n for c, n in zip(covers, lengths, strict=True)))
-                    found.append((score, (xa, ya, xb, yb), covers))
+    found: list[tuple[float, tuple[int, int, int, int], Covers]] = []
+    for (xa, ya, xb, yb), covers in _outlined(vcut, hcut, w, h, 0.3, CUT_SIDE_COVER, CUT_WEAK_SIDE):
+        if (xb - xa) * (yb - ya) > 0.85 * w * h:
+            continue
+        # Outline seen minus outline missing: a rectangle reaching past a true corner along a
+        # line of the other picture pays for the uncovered length.
+        lengths = (yb - ya, yb - ya, xb - xa, xb - xa)
+        score = float(sum((2 * c - 1) * n for c, n in zip(covers, lengths, strict=True)))
+        found.append((score, (xa, ya, xb, yb), covers))
     out: list[tuple[float, Rect]] = []
     for score, (xa, ya, xb, yb), seen in sorted(found, reverse=True)[:CUT_KEEP]:
         # A side without a line of its own (over a flat, still background) ends where the two lines
@@ -505,6 +491,39 @@ def _lines(edge: npt.NDArray[np.bool_], min_len: int, keep: int) -> list[int]:
     return picked
 
 
+def _outlined(vedge: npt.NDArray[np.bool_], hedge: npt.NDArray[np.bool_], w: int, h: int, min_len: float,
+              side_cover: float, weak_side: float) -> list[tuple[tuple[int, int, int, int], Covers]]:
+    """Rectangles whose sides lie on long straight edges: (x0, y0, x1, y1) on the edge maps' grid and each side's
+    coverage (left, right, top, bottom).
+
+    ``vedge`` marks edges between columns, ``hedge`` between rows (each picture's own rule); a line runs at least
+    ``min_len`` of the picture, sides are a fifth of it apart or more, three sides are covered ``side_cover`` and
+    the fourth ``weak_side`` (it may fade where the footage meets a background of its own tone).
+    """
+    vlines = sorted(_lines(vedge, int(min_len * h), 12))
+    hlines = sorted(_lines(hedge.T, int(min_len * w), 12))
+    # Running sums along each line, so a side's coverage is two look-ups.
+    vsum = np.vstack([np.zeros((1, vedge.shape[1]), np.int64), np.cumsum(vedge, axis=0)])
+    hsum = np.hstack([np.zeros((hedge.shape[0], 1), np.int64), np.cumsum(hedge, axis=1)])
+    found: list[tuple[tuple[int, int, int, int], Covers]] = []
+    for i, xa in enumerate(vlines):
+        for xb in vlines[i + 1 :]:
+            if xb - xa < 0.2 * w:
+                continue
+            for j, ya in enumerate(hlines):
+                for yb in hlines[j + 1 :]:
+                    if yb - ya < 0.2 * h:
+                        continue
+                    covers = (float(vsum[yb, xa] - vsum[ya, xa]) / (yb - ya),
+                              float(vsum[yb, xb] - vsum[ya, xb]) / (yb - ya),
+                              float(hsum[ya, xb] - hsum[ya, xa]) / (xb - xa),
+                              float(hsum[yb, xb] - hsum[yb, xa]) / (xb - xa))
+                    weakest, second = sorted(covers)[:2]
+                    if second >= side_cover and weakest >= weak_side:
+                        found.append(((xa, ya, xb, yb), covers))
+    return found
+
+
 def _framed_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float, Rect]]:
     """Rectangles outlined by edges that keep their place *and sign* over time (an inset's frame).
 
@@ -517,29 +536,13 @@ def _framed_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float
     gy = np.diff(sub, axis=1)  # (n, h-1, w)
     vedge = (np.abs(gx.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gx.mean(axis=0)) >= gx.std(axis=0))
     hedge = (np.abs(gy.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gy.mean(axis=0)) >= gy.std(axis=0))
-    vlines = sorted(_lines(vedge, int(0.15 * h), 12))
-    hlines = sorted(_lines(hedge.T, int(0.15 * w), 12))
     found: list[tuple[float, Rect]] = []
-    for i, xa in enumerate(vlines):
-        for xb in vlines[i + 1 :]:
-            if xb - xa < 0.2 * w:
-                continue
-            for j, ya in enumerate(hlines):
-                for yb in hlines[j + 1 :]:
-                    if yb - ya < 0.2 * h:
-                        continue
-                    sides = sorted((vedge[ya:yb, xa].mean(), vedge[ya:yb, xb].mean(),
-                                    hedge[ya, xa:xb].mean(), hedge[yb, xa:xb].mean()))
-                    # Three sides outlined; the fourth may fade where the footage meets a background
-                    # of its own tone (a white frame under a white sky).
-                    if sides[1] < INSET_SIDE_COVER or sides[0] < INSET_WEAK_SIDE:
-                        continue
-                    cover = float(np.mean(sides))
-                    # Inside the frame line: skip the line's own (blended) pixels.
-                    rect = Rect(full.x0 + xa + 2, full.y0 + ya + 2, full.x0 + xb, full.y0 + yb)
-                    if rect.area > 0.85 * full.area:
-                        continue
-                    found.append((float(cover) * rect.area, rect))
+    for (xa, ya, xb, yb), covers in _outlined(vedge, hedge, w, h, 0.15, INSET_SIDE_COVER, INSET_WEAK_SIDE):
+        # Inside the frame line: skip the line's own (blended) pixels.
+        rect = Rect(full.x0 + xa + 2, full.y0 + ya + 2, full.x0 + xb, full.y0 + yb)
+        if rect.area > 0.85 * full.area:
+            continue
+        found.append((float(np.mean(covers)) * rect.area, rect))
     return _innermost(found)
 
 
