@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -9,6 +10,9 @@ from starlette.concurrency import run_in_threadpool
 
 from service.http.api.deps import ReaderKey, ServicesDep
 from service.http.api.routes._common import ERROR_RESPONSES, job_of_kind
+from service.http.services import Services
+from service.models import Report
+from service.pipeline import Pipeline
 from service.report.evidence_pack import frame_jpeg
 from service.report.export import evidence_zip, report_pdf
 
@@ -33,25 +37,28 @@ def check_evidence_frame(job_id: str, n: int, position: Literal["start", "middle
                     media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
 
+PackBuilder = Callable[[Pipeline, str, Report, str], bytes]
+
+
+async def _pack(request: Request, job_id: str, services: Services, build: PackBuilder, media: str,
+                filename: str) -> Response:
+    """One finished check's export built off the event loop (PDF rendering and zipping take seconds)."""
+    job = await run_in_threadpool(job_of_kind, services, job_id, "check")
+    url = str(request.url_for("web_check", job_id=job.id))
+    data = await run_in_threadpool(build, services.pipeline, job.id, job.report, url)
+    return Response(data, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="firstseen-{job.id}.{filename}"'})
+
+
 @router.get("/{job_id}/report.pdf", name="check_report_pdf", response_class=Response,
             responses=_binary("application/pdf", "The PDF report"),
             summary="The check as a PDF: verdict, frame pairs, timeline, provenance and date origins")
 async def check_report_pdf(request: Request, job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
-    job = await run_in_threadpool(job_of_kind, services, job_id, "check")
-    report = job.report
-    url = str(request.url_for("web_check", job_id=job.id))
-    data = await run_in_threadpool(report_pdf, services.pipeline, job.id, report, url)
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="firstseen-{job.id}.pdf"'})
+    return await _pack(request, job_id, services, report_pdf, "application/pdf", "pdf")
 
 
 @router.get("/{job_id}/export.zip", name="check_export_zip", response_class=Response,
             responses=_binary("application/zip", "report.pdf, report.json, timeline.png, evidence/*.jpg"),
             summary="The whole evidence pack as a zip: the PDF, every picture and the report JSON")
 async def check_export_zip(request: Request, job_id: str, services: ServicesDep, _key: ReaderKey) -> Response:
-    job = await run_in_threadpool(job_of_kind, services, job_id, "check")
-    report = job.report
-    url = str(request.url_for("web_check", job_id=job.id))
-    data = await run_in_threadpool(evidence_zip, services.pipeline, job.id, report, url)
-    return Response(data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="firstseen-{job.id}.zip"'})
+    return await _pack(request, job_id, services, evidence_zip, "application/zip", "zip")
