@@ -225,9 +225,8 @@ def _debian_file(path: str, cache: Path) -> Path | None:
             subprocess.run(["apt-get", "download", package], cwd=tmp, check=True, capture_output=True)
             deb = next(Path(tmp).glob(f"{package}_*.deb"))
             members = [f".{f}" for f in DEBIAN_FILES[package]]
-            tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
-            subprocess.run(["tar", "-x", "-C", str(folder), *members], stdin=tar.stdout, check=True)
-            tar.wait()
+            with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as tar:
+                subprocess.run(["tar", "-x", "-C", str(folder), *members], stdin=tar.stdout, check=True)
         except (OSError, subprocess.CalledProcessError, StopIteration) as exc:
             log.warning("could not get %s from Debian's %s (%s): left out", path, package, exc)
             return None

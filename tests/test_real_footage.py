@@ -7,7 +7,8 @@ checks are the identical file, a long excerpt, a 70% crop, a 9:16 repost over a 
 bar, 1.25× speed, a screen recording in a player window, a framed 40% inset and a borderless 60% one,
 and the same camera 40 s later (other people), long and short, which must match nothing. A 3 s clip is archived too: its
 re-encode must match it, a 3 s clip of the same camera 6 s later must not. ``tree.avi`` (the same
-package) is a static scene: a match on it must say so.
+package) is a static scene: a match on it must say so. Debian node-opencv's ``motion.mov`` (a coin on a
+table, 8 s) must not be found in vtest's last 63.5 s reposted as 9:16 (the benchmark's one false match).
 """
 
 from __future__ import annotations
@@ -170,3 +171,34 @@ def test_static_scene_match_says_so_and_is_not_called_recycled(pipeline: Pipelin
         assert report.verdict == "seen_before" and "static scene" in report.explanation
     else:  # something in the tree moved enough to pin the moment: then it is a strong match
         assert evidence.basis == "moving_content" and report.verdict == "recycled"
+
+
+@pytest.fixture(scope="module")
+def coin_archive(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """An archive holding only Debian node-opencv's ``motion.mov``: 8 s of a fixed camera over a table, a coin
+    and a pen moving on it (fetched with ``apt-get download`` into .bench-cache/ as the benchmark does)."""
+    from bench.real import origin_path
+
+    coin = origin_path("debian:node-opencv", "motion.mov", Path(__file__).resolve().parents[1] / ".bench-cache")
+    assert coin is not None, "could not get motion.mov from Debian's node-opencv (apt-get download)"
+    p = Pipeline.from_settings(Settings(home=tmp_path_factory.mktemp("coin-archive"), database_url=None,
+                                        index_backend="exact"))
+    p.archive_add(str(coin), ArchiveMetadata(title="coin on a table", published="2016-01-01"), keep_media=False)
+    return p
+
+
+def test_a_long_repost_matches_no_short_recording_on_a_few_frames(coin_archive: Pipeline,
+                                                                    tmp_path: Path) -> None:
+    """vtest's last 63.5 s as a 9:16 repost matched the 8 s coin recording on 7 of its 127 frames (3.5 s,
+    hashes 10–14 bits apart, the foregrounds agreeing on 4): a segment too short to pin in time must not
+    rest on its own background's foreground when its frames, less the archive's background, show
+    other movement."""
+    other = tmp_path / "vtest_16-79.5.mp4"
+    ffmpeg("-ss", "16", "-i", str(_footage("vtest.avi")), *X264, str(other))
+    repost = tmp_path / "vtest_16-79.5_9x16.mp4"
+    # the benchmark's 9:16 repost (bench/edits.py): the clip across the middle of its blurred enlargement
+    ffmpeg("-i", str(other), "-filter_complex",
+           "[0:v]split[a][b];[a]scale=-2:240,crop=135:240,boxblur=6:2,scale=540:960[bg];"
+           "[b]scale=540:-2[fg];[bg][fg]overlay=0:(H-h)/2,format=yuv420p[o]", "-map", "[o]", *X264, str(repost))
+    report = coin_archive.check(str(repost), Claims(date=parse_date("2024-05-01")))
+    assert report.verdict == "no_prior_match", [(m.item.title, m.evidence) for m in report.matches]

@@ -214,13 +214,13 @@ def align_item(
             density = len(run) / max(1, int(span.sum()))
             if len(run) < MIN_SEGMENT_FRAMES or density < MIN_DENSITY:
                 continue
+            end = min(t1 + sample_step, query_duration) if query_duration else t1 + sample_step
             against_bg = _against_background(qf[run], qv[run], af[run], av[run], query_coefficients, archive)
             judged = _judge(run, qf, qv, af, av, dist, every, speed, offset, query_fg, archive.foreground,
-                            archive_times, against_bg)
+                            archive_times, end - t0, against_bg)
             if judged is None:
                 continue
             found_any = True
-            end = min(t1 + sample_step, query_duration) if query_duration else t1 + sample_step
             segments.append(
                 Segment(
                     query_start=t0,
@@ -279,14 +279,16 @@ def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArra
                         npt.NDArray[np.int64]],
            speed: float, offset: float, query_fg: npt.NDArray[np.uint64],
            archive_fg: npt.NDArray[np.uint64] | None,
-           archive_times: npt.NDArray[np.float32],
+           archive_times: npt.NDArray[np.float32], seconds: float,
            against_bg: ForegroundAgreement | None = None) -> tuple[EvidenceBasis, ForegroundAgreement] | None:
     """Is this candidate segment the archived *recording*, and on what evidence? None: it is not.
 
     1. What moves agrees frame by frame: the same moment (fixed cameras, any edit). What moves is
        measured twice: each side against its own background (foreground hashes), and the query's
        frames against the archive's stored background (``against_bg``), which holds for clips too
-       short to estimate a background of their own.
+       short to estimate a background of their own. A segment shorter than SHORT_MATCH_S (``seconds``)
+       is held to both: its own-background agreement counts only if the archive's background does not
+       contradict it.
     2. Nothing moves on either side: a static scene, matched on the place alone, said so.
     3. Otherwise the appearance must be specific to these moments (temporal specificity),
        which needs an archive long enough to have other moments, and what moves must not
@@ -300,7 +302,12 @@ def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArra
     if archive_fg is None:
         return ("appearance", ForegroundAgreement(0, 0, 0, 0)) if _specific(run, qf, every, speed, offset) else None
     fg = foreground_agreement(qf[run], qv[run], af[run], av[run], query_fg, archive_fg)
-    if fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree >= max(MIN_SEGMENT_FRAMES, FG_MIN_SHARE * fg.both_moving):
+    # A segment too short to pin on a time line rests on what moves alone, so both measures of it must
+    # hold: its frames less the archive's background must not show other movement.
+    contradicted = (against_bg is not None and against_bg.both_moving >= MIN_SEGMENT_FRAMES
+                    and against_bg.agree < FG_CONTRADICT_SHARE * against_bg.both_moving)
+    if (fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree >= max(MIN_SEGMENT_FRAMES, FG_MIN_SHARE * fg.both_moving)
+            and not (seconds < SHORT_MATCH_S and contradicted)):
         return "moving_content", fg
     if (against_bg is not None and against_bg.both_moving >= MIN_SEGMENT_FRAMES
             and against_bg.agree >= max(MIN_SEGMENT_FRAMES, FG_MIN_SHARE * against_bg.both_moving)):
