@@ -251,7 +251,17 @@ def _shot_cuts(frames: npt.NDArray[np.uint8]) -> list[int]:
         return []
     small = np.stack([cv2.resize(f, (CUT_SIDE, CUT_SIDE), interpolation=cv2.INTER_AREA) for f in frames])
     change = np.abs(np.diff(small.astype(np.float32), axis=0)).mean(axis=(1, 2))
-    return [int(i) + 1 for i in np.flatnonzero(change > SHOT_CUT_LUMA)]
+    # Strongest first, none within FG_MIN_FRAMES of another or of either end: a shot shorter than that
+    # would get no foreground at all, and a run of "cuts" that close is a person moving close to the
+    # camera (stepping in, bowing), which a 9:16 repost's enlarged fill makes look stronger still.
+    kept: list[int] = []
+    for i in np.argsort(-change, kind="stable"):
+        cut = int(i) + 1
+        if change[i] <= SHOT_CUT_LUMA:
+            break
+        if FG_MIN_FRAMES <= cut <= len(frames) - FG_MIN_FRAMES and all(abs(cut - k) >= FG_MIN_FRAMES for k in kept):
+            kept.append(cut)
+    return sorted(kept)
 
 
 def _blocks(frames: npt.NDArray[np.uint8]) -> list[tuple[int, int]]:
