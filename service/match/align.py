@@ -302,8 +302,8 @@ def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArra
     if archive_fg is None:
         return ("appearance", ForegroundAgreement(0, 0, 0, 0)) if _specific(run, qf, every, speed, offset) else None
     fg = foreground_agreement(qf[run], qv[run], af[run], av[run], query_fg, archive_fg)
-    # A segment too short to pin on a time line rests on what moves alone, so both measures of it must
-    # hold: its frames less the archive's background must not show other movement.
+    # The query's frames less the archive's background show other movement than the archive's. A segment
+    # too short to pin on a time line rests on what moves alone, so there both measures must hold.
     contradicted = (against_bg is not None and against_bg.both_moving >= MIN_SEGMENT_FRAMES
                     and against_bg.agree < FG_CONTRADICT_SHARE * against_bg.both_moving)
     if (fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree >= max(MIN_SEGMENT_FRAMES, FG_MIN_SHARE * fg.both_moving)
@@ -325,8 +325,7 @@ def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArra
         return None
     if reliable and fg.both_moving >= MIN_SEGMENT_FRAMES and fg.agree < FG_CONTRADICT_SHARE * fg.both_moving:
         return None
-    if (not reliable and against_bg is not None and against_bg.both_moving >= MIN_SEGMENT_FRAMES
-            and against_bg.agree < FG_CONTRADICT_SHARE * against_bg.both_moving):
+    if not reliable and contradicted:
         return None  # a short query's frames, less this recording's background, show other movement
     return "appearance", fg
 
