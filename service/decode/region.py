@@ -302,27 +302,35 @@ def _cut_insets(cuts: Cuts, full: Rect) -> list[tuple[float, Rect]]:
         score = float(sum((2 * c - 1) * n for c, n in zip(covers, lengths, strict=True)))
         found.append((score, (xa, ya, xb, yb), covers))
     out: list[tuple[float, Rect]] = []
-    for score, (xa, ya, xb, yb), seen in sorted(found, reverse=True)[:CUT_KEEP]:
-        # A side without a line of its own (over a flat, still background) ends where the two lines
-        # beside it end.
-        if seen[2] < CUT_SIDE_COVER:
-            while ya > 0 and vcut[ya - 1, xa] and vcut[ya - 1, xb]:
-                ya -= 1
-        if seen[3] < CUT_SIDE_COVER:
-            while yb < h - 1 and vcut[yb + 1, xa] and vcut[yb + 1, xb]:
-                yb += 1
-        if seen[0] < CUT_SIDE_COVER:
-            while xa > 0 and hcut[ya, xa - 1] and hcut[yb, xa - 1]:
-                xa -= 1
-        if seen[1] < CUT_SIDE_COVER:
-            while xb < w - 1 and hcut[ya, xb + 1] and hcut[yb, xb + 1]:
-                xb += 1
+    for score, box, seen in sorted(found, reverse=True)[:CUT_KEEP]:
+        xa, ya, xb, yb = _extend_weak_side(box, seen, vcut, hcut, CUT_SIDE_COVER)
         x0, x1 = (_settle(raw_v[ya:yb].mean(axis=0), x) for x in (xa, xb))
         y0, y1 = (_settle(raw_h[:, xa:xb].mean(axis=1), y) for y in (ya, yb))
         rect = Rect(full.x0 + x0, full.y0 + y0, full.x0 + x1, full.y0 + y1)
         if all(rect != r for _, r in out):
             out.append((score, rect))
     return out
+
+
+def _extend_weak_side(box: tuple[int, int, int, int], seen: Covers, vedge: npt.NDArray[np.bool_],
+                      hedge: npt.NDArray[np.bool_], side_cover: float) -> tuple[int, int, int, int]:
+    """A side without a line of its own (over a flat, still background of the same tone) moved to where the
+    two lines beside it end."""
+    xa, ya, xb, yb = box
+    h, w = vedge.shape
+    if seen[2] < side_cover:
+        while ya > 0 and vedge[ya - 1, xa] and vedge[ya - 1, xb]:
+            ya -= 1
+    if seen[3] < side_cover:
+        while yb < h - 1 and vedge[yb + 1, xa] and vedge[yb + 1, xb]:
+            yb += 1
+    if seen[0] < side_cover:
+        while xa > 0 and hedge[ya, xa - 1] and hedge[yb, xa - 1]:
+            xa -= 1
+    if seen[1] < side_cover:
+        while xb < w - 1 and hedge[ya, xb + 1] and hedge[yb, xb + 1]:
+            xb += 1
+    return xa, ya, xb, yb
 
 
 def _settle(cover: npt.NDArray[np.float64], pos: int) -> int:
@@ -537,7 +545,14 @@ def _framed_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float
     vedge = (np.abs(gx.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gx.mean(axis=0)) >= gx.std(axis=0))
     hedge = (np.abs(gy.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gy.mean(axis=0)) >= gy.std(axis=0))
     found: list[tuple[float, Rect]] = []
-    for (xa, ya, xb, yb), covers in _outlined(vedge, hedge, w, h, 0.15, INSET_SIDE_COVER, INSET_WEAK_SIDE):
+    # One pixel of wobble across a line and gaps of a few pixels along it still make a line where a weak side
+    # is extended to.
+    vline = cv2.morphologyEx(cv2.dilate(vedge.astype(np.uint8), np.ones((1, 3), np.uint8)), cv2.MORPH_CLOSE,
+                             np.ones((5, 1), np.uint8)).astype(bool)
+    hline = cv2.morphologyEx(cv2.dilate(hedge.astype(np.uint8), np.ones((3, 1), np.uint8)), cv2.MORPH_CLOSE,
+                             np.ones((1, 5), np.uint8)).astype(bool)
+    for box, covers in _outlined(vedge, hedge, w, h, 0.15, INSET_SIDE_COVER, INSET_WEAK_SIDE):
+        xa, ya, xb, yb = _extend_weak_side(box, covers, vline, hline, INSET_SIDE_COVER)
         # Inside the frame line: skip the line's own (blended) pixels.
         rect = Rect(full.x0 + xa + 2, full.y0 + ya + 2, full.x0 + xb, full.y0 + yb)
         if rect.area > 0.85 * full.area:
