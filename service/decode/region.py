@@ -287,11 +287,7 @@ def _cut_insets(cuts: Cuts, full: Rect) -> list[tuple[float, Rect]]:
     """
     raw_v, raw_h = cuts
     h, w = raw_v.shape
-    # One pixel of wobble across a line, and gaps of a few pixels along it, still make a line.
-    vcut = cv2.morphologyEx(cv2.dilate(raw_v.astype(np.uint8), np.ones((1, 3), np.uint8)), cv2.MORPH_CLOSE,
-                            np.ones((5, 1), np.uint8)).astype(bool)
-    hcut = cv2.morphologyEx(cv2.dilate(raw_h.astype(np.uint8), np.ones((3, 1), np.uint8)), cv2.MORPH_CLOSE,
-                            np.ones((1, 5), np.uint8)).astype(bool)
+    vcut, hcut = _joined(raw_v, raw_h)
     found: list[tuple[float, tuple[int, int, int, int], Covers]] = []
     for (xa, ya, xb, yb), covers in _outlined(vcut, hcut, w, h, 0.3, CUT_SIDE_COVER, CUT_WEAK_SIDE):
         if (xb - xa) * (yb - ya) > 0.85 * w * h:
@@ -310,6 +306,17 @@ def _cut_insets(cuts: Cuts, full: Rect) -> list[tuple[float, Rect]]:
         if all(rect != r for _, r in out):
             out.append((score, rect))
     return out
+
+
+def _joined(vedge: npt.NDArray[np.bool_], hedge: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.bool_],
+                                                                                 npt.NDArray[np.bool_]]:
+    """Edge maps whose lines hold together: one pixel of wobble across a line, and gaps of a few pixels
+    along it, still make a line."""
+    vline = cv2.morphologyEx(cv2.dilate(vedge.astype(np.uint8), np.ones((1, 3), np.uint8)), cv2.MORPH_CLOSE,
+                             np.ones((5, 1), np.uint8)).astype(bool)
+    hline = cv2.morphologyEx(cv2.dilate(hedge.astype(np.uint8), np.ones((3, 1), np.uint8)), cv2.MORPH_CLOSE,
+                             np.ones((1, 5), np.uint8)).astype(bool)
+    return vline, hline
 
 
 def _extend_weak_side(box: tuple[int, int, int, int], seen: Covers, vedge: npt.NDArray[np.bool_],
@@ -545,12 +552,7 @@ def _framed_insets(sub: npt.NDArray[np.float32], full: Rect) -> list[tuple[float
     vedge = (np.abs(gx.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gx.mean(axis=0)) >= gx.std(axis=0))
     hedge = (np.abs(gy.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gy.mean(axis=0)) >= gy.std(axis=0))
     found: list[tuple[float, Rect]] = []
-    # One pixel of wobble across a line and gaps of a few pixels along it still make a line where a weak side
-    # is extended to.
-    vline = cv2.morphologyEx(cv2.dilate(vedge.astype(np.uint8), np.ones((1, 3), np.uint8)), cv2.MORPH_CLOSE,
-                             np.ones((5, 1), np.uint8)).astype(bool)
-    hline = cv2.morphologyEx(cv2.dilate(hedge.astype(np.uint8), np.ones((3, 1), np.uint8)), cv2.MORPH_CLOSE,
-                             np.ones((1, 5), np.uint8)).astype(bool)
+    vline, hline = _joined(vedge, hedge)  # where a weak side is extended to
     for box, covers in _outlined(vedge, hedge, w, h, 0.15, INSET_SIDE_COVER, INSET_WEAK_SIDE):
         xa, ya, xb, yb = _extend_weak_side(box, covers, vline, hline, INSET_SIDE_COVER)
         # Inside the frame line: skip the line's own (blended) pixels.
