@@ -37,17 +37,17 @@ def check_evidence_frame(job_id: str, n: int, position: Literal["start", "middle
                     media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
 
-PackBuilder = Callable[[Pipeline, str, Report, str], bytes]
+PackBuilder = Callable[[Pipeline, str, Report, str], bytes]  # (pipeline, job id, report, its web page) -> file
 
 
 async def _pack(request: Request, job_id: str, services: Services, build: PackBuilder, media: str,
-                filename: str) -> Response:
+                extension: str) -> Response:
     """One finished check's export built off the event loop (PDF rendering and zipping take seconds)."""
     job = await run_in_threadpool(job_of_kind, services, job_id, "check")
     url = str(request.url_for("web_check", job_id=job.id))
     data = await run_in_threadpool(build, services.pipeline, job.id, job.report, url)
     return Response(data, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="firstseen-{job.id}.{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="firstseen-{job.id}.{extension}"'})
 
 
 @router.get("/{job_id}/report.pdf", name="check_report_pdf", response_class=Response,
