@@ -1,10 +1,13 @@
-"""Where an inset's sides are placed when one of them has no line of its own."""
+"""Where an inset's sides are placed when one of them has no line of its own, and the content box beside it."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import numpy.typing as npt
 
-from service.decode.region import _extend_weak_side
+from service.decode import region
+from service.decode.region import Rect, _extend_weak_side
 
 
 def test_a_side_without_a_line_moves_to_where_the_lines_beside_it_end() -> None:
@@ -21,3 +24,50 @@ def test_a_side_without_a_line_moves_to_where_the_lines_beside_it_end() -> None:
     assert _extend_weak_side((142, 70, 245, 134), covers, vedge, hedge, 0.75) == (142, 51, 245, 134)
     # a top with a line of its own stays
     assert _extend_weak_side((142, 70, 245, 134), (1.0, 1.0, 0.9, 1.0), vedge, hedge, 0.75) == (142, 70, 245, 134)
+
+
+def _moving_texture(rng: np.random.Generator, n: int, h: int, w: int) -> npt.NDArray[np.uint8]:
+    """n frames of smooth texture drifting right 2 px a frame (footage that moves, not noise)."""
+    base = cv2.GaussianBlur(rng.integers(40, 200, (h, w + 2 * n), dtype=np.uint8), (5, 5), 0)
+    return np.stack([base[:, 2 * k : 2 * k + w] for k in range(n)])
+
+
+def test_a_frame_whose_top_is_invisible_is_still_found_with_its_top_where_its_sides_begin() -> None:
+    """A framed 40% inset whose footage has a white sky at the top, over footage with a white band at the top:
+    the white frame line's top is white on white, so no rectangle is outlined on four sides. Its top is guessed
+    where the two side lines begin (real foreman as the benchmark's pip40, held out: no inset found before,
+    IoU 0.96 after; ``_insets`` ranks such guesses after every other finder's rectangles)."""
+    rng = np.random.default_rng(7)
+    n, h, w = 24, 144, 256
+    frames = _moving_texture(rng, n, h, w)
+    frames[:, :53] = 250  # a white band in the background, up to the inset's top
+    x0, y0, x1, y1 = 142, 51, 245, 134  # the inset's footage, inside its 1 px frame
+    inset = _moving_texture(rng, n, y1 - y0, x1 - x0)[:, :, ::-1]
+    # its own sky, white at the top and fading into the scene over 30 rows (no line where it ends)
+    fade = np.clip(1 - np.arange(y1 - y0) / 30, 0, 1)[None, :, None]
+    inset = (fade * 250 + (1 - fade) * inset).astype(np.uint8)
+    frames[:, y0:y1, x0:x1] = inset
+    frames[:, y0 - 1 : y1 + 1, x0 - 1] = frames[:, y0 - 1 : y1 + 1, x1] = 250  # the frame's sides
+    frames[:, y1, x0 - 1 : x1 + 1] = 250  # and bottom; its top is on the white band
+    truth, sub, full = Rect(x0, y0, x1, y1), frames.astype(np.float32), Rect(0, 0, w, h)
+    assert region._framed_insets(sub, full) == []
+    guessed = region._framed_insets(sub, full, guess_fourth=True)
+    assert guessed and guessed[0][1].iou(truth) >= 0.9, guessed
+
+
+def test_an_outlined_inset_that_is_the_content_box_places_the_content_box() -> None:
+    """The content box is found from motion and detail, which fade towards a picture's calm edges; a framed
+    inset covering the same picture says where the edges are, and the picture is hashed once, as content."""
+    rng = np.random.default_rng(11)
+    n, h, w = 24, 144, 256
+    frames = np.full((n, h, w), 200, np.uint8)  # a still, light page around the picture
+    x0, y0, x1, y1 = 40, 20, 216, 124
+    picture = _moving_texture(rng, n, y1 - y0, x1 - x0)
+    picture[:, :, :12] = picture[:, :, :12] // 4 + 90  # a calm strip along its left edge
+    frames[:, y0:y1, x0:x1] = picture
+    frames[:, y0 - 1, x0 - 1 : x1 + 1] = frames[:, y1, x0 - 1 : x1 + 1] = 60  # a dark frame line
+    frames[:, y0 - 1 : y1 + 1, x0 - 1] = frames[:, y0 - 1 : y1 + 1, x1] = 60
+    regions = region.find_regions(frames)
+    truth = Rect(x0, y0, x1, y1)
+    assert regions.content is not None and regions.content.iou(truth) >= 0.95, regions
+    assert all(r.iou(regions.content) < region.SAME_AS_CONTENT_IOU for r in regions.insets)
