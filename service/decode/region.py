@@ -85,9 +85,6 @@ MOTION_MIN_VOTES = 3
 MOTION_SAME_RECT_IOU = 0.7
 # An inset this close to the content box is the same picture: hashed once, as content, on the inset's outline.
 SAME_AS_CONTENT_IOU = 0.9
-# Two inset candidates closer than this are one picture, and the second gets no slot of its own. Two rectangles
-# differing in one side by a sixth of the picture (an inner line taken for a side) are still two.
-DISTINCT_INSET_IOU = 0.8
 # Borderless insets by their outline: a side is a straight run of boundary pixels (``_boundaries``)
 # covering this share of its length; three sides must, the fourth at least CUT_WEAK_SIDE
 # (an inset's edge over a flat, still sky has no boundary to see).
@@ -669,7 +666,7 @@ def _insets(
     picked: list[Rect] = []
     for _, candidate in found:
         rect = _trim_bars(frames, candidate)
-        if all(rect.iou(p) < DISTINCT_INSET_IOU for p in picked):
+        if all(rect.iou(p) < 0.7 for p in picked):
             picked.append(rect)
         if len(picked) >= max_insets:
             break
