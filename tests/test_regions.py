@@ -50,8 +50,8 @@ def test_a_frame_whose_top_is_invisible_is_still_found_with_its_top_where_its_si
     frames[:, y0 - 1 : y1 + 1, x0 - 1] = frames[:, y0 - 1 : y1 + 1, x1] = 250  # the frame's sides
     frames[:, y1, x0 - 1 : x1 + 1] = 250  # and bottom; its top is on the white band
     truth, sub, full = Rect(x0, y0, x1, y1), frames.astype(np.float32), Rect(0, 0, w, h)
-    assert region._framed_insets(sub, full) == []
-    guessed = region._framed_insets(sub, full, guess_fourth=True)
+    framed, guessed = region._framed_insets(sub, full)
+    assert framed == []
     assert guessed and guessed[0][1].iou(truth) >= 0.9, guessed
 
 

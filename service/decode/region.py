@@ -83,7 +83,7 @@ HOLE_GROW_PX = 1
 MOTION_AGREE = 0.3
 MOTION_MIN_VOTES = 3
 MOTION_SAME_RECT_IOU = 0.7
-# An inset this close to the content box is the same picture: hashed once, as content, on the inset's outline.
+# A box this close to the content box is the same picture, hashed once, as content (an inset: on its outline).
 SAME_AS_CONTENT_IOU = 0.9
 # Borderless insets by their outline: a side is a straight run of boundary pixels (``_boundaries``)
 # covering this share of its length; three sides must, the fourth at least CUT_WEAK_SIDE
@@ -253,6 +253,7 @@ def _boundaries(sub: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.bool_], np
 
 Cuts = tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]  # ``_boundaries``: (between columns, between rows)
 Covers = tuple[float, float, float, float]  # share of a rectangle's left, right, top, bottom side on an edge
+Outlines = list[tuple[tuple[int, int, int, int], Covers]]  # ``_outlined``: (x0, y0, x1, y1) and each side's cover
 
 
 def _coherent_insets(sub: npt.NDArray[np.float32], full: Rect, cuts: Cuts) -> list[tuple[float, Rect]]:
@@ -291,7 +292,8 @@ def _cut_insets(cuts: Cuts, full: Rect) -> list[tuple[float, Rect]]:
     h, w = raw_v.shape
     vcut, hcut = _joined(raw_v, raw_h)
     found: list[tuple[float, tuple[int, int, int, int], Covers]] = []
-    for (xa, ya, xb, yb), covers in _outlined(vcut, hcut, w, h, 0.3, CUT_SIDE_COVER, CUT_WEAK_SIDE):
+    outlined, _ = _outlined(vcut, hcut, w, h, 0.3, CUT_SIDE_COVER, CUT_WEAK_SIDE)
+    for (xa, ya, xb, yb), covers in outlined:
         if (xb - xa) * (yb - ya) > 0.85 * w * h:
             continue
         # Outline seen minus outline missing: a rectangle reaching past a true corner along a
@@ -327,18 +329,16 @@ def _extend_weak_side(box: tuple[int, int, int, int], seen: Covers, vedge: npt.N
     two lines beside it end."""
     xa, ya, xb, yb = box
     h, w = vedge.shape
-    if seen[2] < side_cover:
-        while ya > 0 and vedge[ya - 1, xa] and vedge[ya - 1, xb]:
-            ya -= 1
-    if seen[3] < side_cover:
-        while yb < h - 1 and vedge[yb + 1, xa] and vedge[yb + 1, xb]:
-            yb += 1
-    if seen[0] < side_cover:
-        while xa > 0 and hedge[ya, xa - 1] and hedge[yb, xa - 1]:
-            xa -= 1
-    if seen[1] < side_cover:
-        while xb < w - 1 and hedge[ya, xb + 1] and hedge[yb, xb + 1]:
-            xb += 1
+    if seen[2] < side_cover and ya > 0:
+        ya, _ = _run_around(vedge[:, xa] & vedge[:, xb], ya - 1)
+    if seen[3] < side_cover and yb < h - 1:
+        _, past = _run_around(vedge[:, xa] & vedge[:, xb], yb + 1)
+        yb = past - 1
+    if seen[0] < side_cover and xa > 0:
+        xa, _ = _run_around(hedge[ya] & hedge[yb], xa - 1)
+    if seen[1] < side_cover and xb < w - 1:
+        _, past = _run_around(hedge[ya] & hedge[yb], xb + 1)
+        xb = past - 1
     return xa, ya, xb, yb
 
 
@@ -509,22 +509,22 @@ def _lines(edge: npt.NDArray[np.bool_], min_len: int, keep: int) -> list[int]:
 
 
 def _outlined(vedge: npt.NDArray[np.bool_], hedge: npt.NDArray[np.bool_], w: int, h: int, min_len: float,
-              side_cover: float, weak_side: float,
-              guess_fourth: bool = False) -> list[tuple[tuple[int, int, int, int], Covers]]:
+              side_cover: float, weak_side: float, guess_fourth: bool = False) -> tuple[Outlines, Outlines]:
     """Rectangles whose sides lie on long straight edges: (x0, y0, x1, y1) on the edge maps' grid and each side's
-    coverage (left, right, top, bottom).
+    coverage (left, right, top, bottom); and, second, the guessed ones.
 
     ``vedge`` marks edges between columns, ``hedge`` between rows (each picture's own rule); a line runs at least
     ``min_len`` of the picture, sides are a fifth of it apart or more, three sides are covered ``side_cover`` and
     the fourth ``weak_side`` (it may fade where the footage meets a background of its own tone). With
-    ``guess_fourth``, where no rectangle is outlined so, the fourth side may have no line at all.
+    ``guess_fourth``, where no rectangle is outlined so, rectangles whose fourth side has no line at all are
+    guessed.
     """
     vlines = sorted(_lines(vedge, int(min_len * h), 12))
     hlines = sorted(_lines(hedge.T, int(min_len * w), 12))
     # Running sums along each line, so a side's coverage is two look-ups.
     vsum = np.vstack([np.zeros((1, vedge.shape[1]), np.int64), np.cumsum(vedge, axis=0)])
     hsum = np.hstack([np.zeros((hedge.shape[0], 1), np.int64), np.cumsum(hedge, axis=1)])
-    found: list[tuple[tuple[int, int, int, int], Covers]] = []
+    found: Outlines = []
     for i, xa in enumerate(vlines):
         for xb in vlines[i + 1 :]:
             if xb - xa < 0.2 * w:
@@ -537,8 +537,9 @@ def _outlined(vedge: npt.NDArray[np.bool_], hedge: npt.NDArray[np.bool_], w: int
                     weakest, second = sorted(covers)[:2]
                     if second >= side_cover and weakest >= weak_side:
                         found.append(((xa, ya, xb, yb), covers))
+    guessed: Outlines = []
     if found or not guess_fourth:
-        return found
+        return found, guessed
     # One side with no line at all (a frame over a background of its own tone all along it) ends where the two
     # lines beside it end, taken on the joined maps.
     vjoin, hjoin = _joined(vedge, hedge)
@@ -547,8 +548,8 @@ def _outlined(vedge: npt.NDArray[np.bool_], hedge: npt.NDArray[np.bool_], w: int
     for box in dict.fromkeys(beside_vertical + beside_horizontal):
         covers = _covers(box, vsum, hsum)
         if sorted(covers)[1] >= side_cover:
-            found.append((box, covers))
-    return found
+            guessed.append((box, covers))
+    return found, guessed
 
 
 def _covers(box: tuple[int, int, int, int], vsum: npt.NDArray[np.int64], hsum: npt.NDArray[np.int64]) -> Covers:
@@ -559,9 +560,10 @@ def _covers(box: tuple[int, int, int, int], vsum: npt.NDArray[np.int64], hsum: n
 
 
 def _run_around(joint: npt.NDArray[np.bool_], at: int) -> tuple[int, int]:
-    """The run of True in ``joint`` holding index ``at``: (first, one past the last); (at, at) if ``at`` is False."""
+    """The run of True in ``joint`` holding index ``at``: (first, one past the last). If ``at`` is False, the empty
+    run beside it, (at + 1, at): a side moved to either end stays where it was."""
     if not joint[at]:
-        return at, at
+        return at + 1, at
     before = np.flatnonzero(~joint[:at])
     after = np.flatnonzero(~joint[at:])
     return (int(before[-1]) + 1 if len(before) else 0), (at + int(after[0]) if len(after) else len(joint))
@@ -587,28 +589,34 @@ def _ending_together(pair_lines: list[int], cross_lines: list[int], join: npt.ND
     return out
 
 
-def _framed_insets(sub: npt.NDArray[np.float32], full: Rect, guess_fourth: bool = False) -> list[tuple[float, Rect]]:
-    """Rectangles outlined by edges that keep their place *and sign* over time (an inset's frame).
+def _framed_insets(sub: npt.NDArray[np.float32],
+                   full: Rect) -> tuple[list[tuple[float, Rect]], list[tuple[float, Rect]]]:
+    """Rectangles outlined by edges that keep their place *and sign* over time (an inset's frame); and, second,
+    where none is, frames with one side guessed (``_outlined``'s ``guess_fourth``).
 
     A static frame line is brighter (or darker) than both sides in every frame;
     moving texture, however busy, flips the sign of its gradients as it moves,
-    so its time-averaged signed gradient stays near zero. ``guess_fourth``: see ``_outlined``.
+    so its time-averaged signed gradient stays near zero.
     """
     h, w = sub.shape[1:]
     gx = np.diff(sub, axis=2)  # (n, h, w-1)
     gy = np.diff(sub, axis=1)  # (n, h-1, w)
     vedge = (np.abs(gx.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gx.mean(axis=0)) >= gx.std(axis=0))
     hedge = (np.abs(gy.mean(axis=0)) >= FRAME_EDGE) & (np.abs(gy.mean(axis=0)) >= gy.std(axis=0))
-    found: list[tuple[float, Rect]] = []
     vline, hline = _joined(vedge, hedge)  # where a weak side is extended to
-    for box, covers in _outlined(vedge, hedge, w, h, 0.15, INSET_SIDE_COVER, INSET_WEAK_SIDE, guess_fourth):
-        xa, ya, xb, yb = _extend_weak_side(box, covers, vline, hline, INSET_SIDE_COVER)
-        # Inside the frame line: skip the line's own (blended) pixels.
-        rect = Rect(full.x0 + xa + 2, full.y0 + ya + 2, full.x0 + xb, full.y0 + yb)
-        if rect.area > 0.85 * full.area:
-            continue
-        found.append((float(np.mean(covers)) * rect.area, rect))
-    return _innermost(found)
+
+    def framed(outlines: Outlines) -> list[tuple[float, Rect]]:
+        found: list[tuple[float, Rect]] = []
+        for box, covers in outlines:
+            xa, ya, xb, yb = _extend_weak_side(box, covers, vline, hline, INSET_SIDE_COVER)
+            # Inside the frame line: skip the line's own (blended) pixels.
+            rect = Rect(full.x0 + xa + 2, full.y0 + ya + 2, full.x0 + xb, full.y0 + yb)
+            if rect.area <= 0.85 * full.area:
+                found.append((float(np.mean(covers)) * rect.area, rect))
+        return _innermost(found)
+
+    outlined, guessed = _outlined(vedge, hedge, w, h, 0.15, INSET_SIDE_COVER, INSET_WEAK_SIDE, guess_fourth=True)
+    return framed(outlined), framed(guessed)
 
 
 def _innermost(found: list[tuple[float, Rect]]) -> list[tuple[float, Rect]]:
@@ -648,16 +656,15 @@ def _insets(
     sub = frames[:, full.y0 : full.y1, full.x0 : full.x1]
     if len(sub) < 4:
         return ()
-    found = sorted(_framed_insets(sub, full), key=lambda item: -item[0])
-    framed = bool(found)
+    framed, guessed = _framed_insets(sub, full)
+    found = sorted(framed, key=lambda item: -item[0])
     cuts = _boundaries(sub)
     found += sorted(_cut_insets(cuts, full), key=lambda item: -item[0])
     found += _motion_insets(every, full)
     found += sorted(_coherent_insets(sub, full, cuts), key=lambda item: -item[0])
-    if not framed:
-        # Last, as a side placed without a line is a guess: a frame one of whose sides is invisible all
-        # along (real foreman as a framed 40% inset, its top under a sky of the frame's tone).
-        found += sorted(_framed_insets(sub, full, guess_fourth=True), key=lambda item: -item[0])
+    # Last, as a side placed without a line is a guess: a frame one of whose sides is invisible all
+    # along (real foreman as a framed 40% inset, its top under a sky of the frame's tone).
+    found += sorted(guessed, key=lambda item: -item[0])
     picked: list[Rect] = []
     for _, candidate in found:
         rect = _trim_bars(frames, candidate)
@@ -683,6 +690,6 @@ def find_regions(frames: npt.NDArray[np.uint8]) -> Regions:
         content = next((r for r in found if r.iou(content) >= SAME_AS_CONTENT_IOU), content)
     insets = tuple(r for r in found if content is None or r.iou(content) < SAME_AS_CONTENT_IOU)
     detail = _detail(lap, full)
-    if detail is not None and content is not None and detail.iou(content) >= 0.9:
+    if detail is not None and content is not None and detail.iou(content) >= SAME_AS_CONTENT_IOU:
         detail = None
     return Regions(full=full, content=content, insets=insets, detail=detail)
