@@ -244,13 +244,24 @@ def view_thumbnails_reference(
     return thumbs, present
 
 
-def _shot_cuts(frames: npt.NDArray[np.uint8]) -> list[int]:
+def _cut_strength(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """Mean absolute change of 16×16 thumbnails between consecutive samples (luma levels), one per pair."""
+    small = np.stack([cv2.resize(f, (CUT_SIDE, CUT_SIDE), interpolation=cv2.INTER_AREA) for f in frames])
+    return np.abs(np.diff(small.astype(np.float32), axis=0)).mean(axis=(1, 2))
+
+
+def _shot_cuts(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = ()) -> list[int]:
     """Indices where a new shot starts: the picture changes more between two samples than any camera
-    motion of one shot does (a compilation's cuts), so each shot gets its own background."""
+    motion of one shot does (a compilation's cuts), so each shot gets its own background.
+
+    An inset's cut is a cut too: a compilation shown as a picture-in-picture changes only the inset,
+    less than SHOT_CUT_LUMA over the whole picture, and its backgrounds must still be cut where the
+    archived compilation's are."""
     if len(frames) < 2:
         return []
-    small = np.stack([cv2.resize(f, (CUT_SIDE, CUT_SIDE), interpolation=cv2.INTER_AREA) for f in frames])
-    change = np.abs(np.diff(small.astype(np.float32), axis=0)).mean(axis=(1, 2))
+    change = _cut_strength(frames)
+    for inset in insets:
+        change = np.maximum(change, _cut_strength(frames[:, inset.y0 : inset.y1, inset.x0 : inset.x1]))
     # Strongest first, none within FG_MIN_FRAMES of another or of either end: a shot shorter than that
     # would get no foreground at all, and a run of "cuts" that close is a person moving close to the
     # camera (stepping in, bowing), which a 9:16 repost's enlarged fill makes look stronger still.
@@ -264,10 +275,10 @@ def _shot_cuts(frames: npt.NDArray[np.uint8]) -> list[int]:
     return sorted(kept)
 
 
-def _blocks(frames: npt.NDArray[np.uint8]) -> list[tuple[int, int]]:
+def _blocks(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = ()) -> list[tuple[int, int]]:
     """Consecutive frame ranges of one shot each, split further into about FG_BLOCK_FRAMES."""
     n = len(frames)
-    edges = [0, *_shot_cuts(frames), n]
+    edges = [0, *_shot_cuts(frames, insets), n]
     out: list[tuple[int, int]] = []
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         count = max(1, round((b - a) / FG_BLOCK_FRAMES))
@@ -293,7 +304,7 @@ def fingerprint_video(
     query_cols = [column[v] for v in QUERY_VIEWS]
     n = len(video.frames)
     hashes = np.zeros((n, len(FINGERPRINT_VIEWS)), dtype=np.uint64)
-    blocks = _blocks(video.frames)
+    blocks = _blocks(video.frames, regions.insets[:2])
     n_coef = 0
     backgrounds: npt.NDArray[np.float32] | None = None
     query_coefficients: npt.NDArray[np.float32] | None = None
