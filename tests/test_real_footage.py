@@ -23,9 +23,8 @@ from service.decode.region import Rect, find_regions
 from service.models import ArchiveMetadata, Claims, Match
 from service.pipeline import Pipeline
 from service.settings import Settings
-from tests.media import ffmpeg
+from tests.media import OPENCV_DATA, ffmpeg
 
-OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 X264 = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-an")
 EDITS = {
     "excerpt_20s": ("-ss", "6", "-t", "20", "-i", "{src}", *X264),

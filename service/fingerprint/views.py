@@ -247,7 +247,8 @@ def view_thumbnails_reference(
 def _cut_strength(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     """Mean absolute change of 16×16 thumbnails between consecutive samples (luma levels), one per pair."""
     small = np.stack([cv2.resize(f, (CUT_SIDE, CUT_SIDE), interpolation=cv2.INTER_AREA) for f in frames])
-    return np.abs(np.diff(small.astype(np.float32), axis=0)).mean(axis=(1, 2))
+    change: npt.NDArray[np.float32] = np.abs(np.diff(small.astype(np.float32), axis=0)).mean(axis=(1, 2))
+    return change
 
 
 def _shot_cuts(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = ()) -> list[int]:
