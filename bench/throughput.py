@@ -158,7 +158,8 @@ def measure_outside(runs: int, path: Path) -> dict[str, Any]:
 # Stage name -> (owner, attribute) of what the stage calls; any a tree lacks is left out.
 STAGE_CALLS: dict[str, list[tuple[str, str]]] = {
     "read file (sha256, copy)": [("service.pipeline:Pipeline", "fetch")],
-    "decode (sample frames)": [("service.pipeline", "sample_frames")],
+    # Where each function is looked up: the signal types' module today, the pipeline's in trees before them.
+    "decode (sample frames)": [("service.signals.video", "sample_frames"), ("service.pipeline", "sample_frames")],
     "region and inset detection": [("service.fingerprint.views", "find_regions")],
     "view thumbnails (crop, blank check, 32x32 resize)": [
         ("service.fingerprint.views", "view_thumbnails"), ("service.fingerprint.phash:PHasher", "thumbnails")],
@@ -172,20 +173,27 @@ FINGERPRINT_INNER = ("region and inset detection", "view thumbnails (crop, blank
                      "DCT and hash bits")
 
 
+# The module whose ``fingerprint_video`` a stage run calls: the first of these the tree has.
+FINGERPRINT_CALLERS = ("service.signals.video", "service.pipeline")
+
+
 def _resolve(owner: str) -> Any:
+    """The module or class ``owner`` names (``module:Class``); None where the tree has no such module."""
     module, _, cls = owner.partition(":")
-    obj = importlib.import_module(module)
-    return getattr(obj, cls) if cls else obj
+    try:
+        obj = importlib.import_module(module)
+    except ModuleNotFoundError:
+        return None
+    return getattr(obj, cls, None) if cls else obj
 
 
-def measure_stages(name: str, runs: int) -> dict[str, Any]:
+def measure_stages(name: str, runs: int, cache: Path = CACHE) -> dict[str, Any]:
     """Seconds (wall clock) of each stage of ``Pipeline.archive_add`` on one clip, into a fresh archive."""
-    import service.pipeline
     from service.models import ArchiveMetadata
     from service.pipeline import Pipeline
     from service.settings import Settings
 
-    path = make_clip(name, RESOLUTIONS[name])
+    path = make_clip(name, RESOLUTIONS[name], cache)
     spent: dict[str, float] = {}  # wall clock
     cpu: dict[str, float] = {}  # CPU of every thread of the process: steadier on a shared machine
     active: list[str] = []  # only the outermost wrapped call counts (one stage's function may call another's)
@@ -207,9 +215,10 @@ def measure_stages(name: str, runs: int) -> dict[str, Any]:
     for stage, calls in STAGE_CALLS.items():
         for owner, attr in calls:
             target = _resolve(owner)
-            if hasattr(target, attr):
+            if target is not None and hasattr(target, attr):
                 setattr(target, attr, wrap(stage, getattr(target, attr)))
-    fingerprint_video = service.pipeline.fingerprint_video
+    caller = next(m for m in map(_resolve, FINGERPRINT_CALLERS) if m is not None and hasattr(m, "fingerprint_video"))
+    fingerprint_video = caller.fingerprint_video
     whole: list[tuple[float, float]] = []
 
     def fingerprint_timed(*args: Any, **kwargs: Any) -> Any:
@@ -219,7 +228,7 @@ def measure_stages(name: str, runs: int) -> dict[str, Any]:
         finally:
             whole.append((time.perf_counter() - start, time.process_time() - start_cpu))
 
-    service.pipeline.fingerprint_video = fingerprint_timed  # type: ignore[assignment]
+    caller.fingerprint_video = fingerprint_timed
     per_run: list[dict[str, tuple[float, float]]] = []
     rest = "rest of fingerprinting (crops, foreground, background)"
     for _ in range(runs):
