@@ -71,3 +71,62 @@ def test_an_outlined_inset_that_is_the_content_box_places_the_content_box() -> N
     truth = Rect(x0, y0, x1, y1)
     assert regions.content is not None and regions.content.iou(truth) >= 0.95, regions
     assert all(r.iou(regions.content) < region.SAME_AS_CONTENT_IOU for r in regions.insets)
+
+
+def test_a_dark_last_row_of_the_background_is_not_an_insets_bottom() -> None:
+    """A framed inset a few pixels above the bottom of footage whose last row is dark (a scaled capture's dark
+    line, the benchmark's road footage): the dark row runs the whole width, so a rectangle closed by it was
+    outlined on four sides and preferred, taking in the strip of footage below the inset, which moves on its
+    own (real cdnet_highway and grandma as pip insets). Lines within EDGE_ROWS of the picture's border are where
+    the picture ends, not an inset's side."""
+    rng = np.random.default_rng(5)
+    n, h, w = 24, 144, 256
+    frames = _moving_texture(rng, n, h, w)
+    frames[:, h - 1] = 45  # the background's dark last row (not dark enough for a bar)
+    x0, y0, x1, y1 = 142, 51, 245, 137
+    frames[:, y0:y1, x0:x1] = _moving_texture(rng, n, y1 - y0, x1 - x0)[:, ::-1]
+    frames[:, y0 - 1 : y1 + 1, x0 - 1] = frames[:, y0 - 1 : y1 + 1, x1] = 250  # the frame, 1 px
+    frames[:, y0 - 1, x0 - 1 : x1 + 1] = 250  # no line along the bottom: the inset's footage meets the road
+    regions = region.find_regions(frames)
+    assert any(r.iou(Rect(x0, y0, x1, y1)) >= 0.95 for r in regions.insets), regions
+    assert all(r.y1 < h - region.EDGE_ROWS for r in regions.insets), regions
+
+
+def test_a_still_line_inside_a_framed_inset_does_not_close_a_smaller_frame() -> None:
+    """A framed inset whose footage has a still straight line from its top to its bottom (a road's edge seen by a
+    fixed camera): the line and three of the frame's sides outline a rectangle as completely as the frame does,
+    and the nested-frame rule (a player window around its video) took that smaller one (real cdnet_highway as
+    pip40, its right side on the road edge). A frame in a frame differs from it on at least two sides; one
+    differing side is a line in the footage."""
+    rng = np.random.default_rng(9)
+    n, h, w = 24, 144, 256
+    frames = _moving_texture(rng, n, h, w)
+    x0, y0, x1, y1 = 142, 51, 245, 134
+    frames[:, y0:y1, x0:x1] = _moving_texture(rng, n, y1 - y0, x1 - x0)[:, ::-1]
+    frames[:, y0:y1, 226] = 250  # the still line at 85% of the inset's width
+    frames[:, y0 - 1 : y1 + 1, x0 - 1] = frames[:, y0 - 1 : y1 + 1, x1] = 250
+    frames[:, y0 - 1, x0 - 1 : x1 + 1] = frames[:, y1, x0 - 1 : x1 + 1] = 250
+    regions = region.find_regions(frames)
+    assert regions.insets and regions.insets[0].iou(Rect(x0, y0, x1, y1)) >= 0.95, regions
+
+
+def test_an_insets_side_is_where_two_videos_meet_not_a_still_line_inside_it() -> None:
+    """A framed 40% inset whose footage is a painting under a white wall, under a white sky outside: the frame's
+    top is white on white, and the painting's top edge is a still line that closes a rectangle with the frame's
+    other three sides (the frame finder's best). Above the inset the footage moves; the wall does not, so the
+    boundary between the two videos runs along the inset's true top (the cut finder's). Per side the candidate on
+    a boundary between videos wins (real silent as pip40: top 8 px low before, exact after)."""
+    rng = np.random.default_rng(3)
+    n, h, w = 24, 144, 256
+    frames = _moving_texture(rng, n, h, w)
+    x0, y0, x1, y1 = 142, 51, 245, 134
+    # a bright sky moving with the footage below it, as often brighter than the frame as darker
+    frames[:, :y0] = np.clip(frames[:, :y0].astype(np.int16) + 125, 0, 255).astype(np.uint8)
+    painting = cv2.GaussianBlur(rng.integers(30, 140, (y1 - y0, x1 - x0), dtype=np.uint8), (5, 5), 0)
+    painting[:9] = 250  # the white wall at the top of the inset's footage, still
+    frames[:, y0:y1, x0:x1] = painting
+    frames[:, y0 + 30 : y0 + 50, x0 + 40 : x0 + 70] = _moving_texture(rng, n, 20, 30)  # someone moving in it
+    frames[:, y0 - 1 : y1 + 1, x0 - 1] = frames[:, y0 - 1 : y1 + 1, x1] = 250  # the frame: left, right
+    frames[:, y1, x0 - 1 : x1 + 1] = 250  # and bottom; its top is white on the white wall and sky
+    regions = region.find_regions(frames)
+    assert regions.insets and regions.insets[0].iou(Rect(x0, y0, x1, y1)) >= 0.95, regions

@@ -85,6 +85,15 @@ MOTION_MIN_VOTES = 3
 MOTION_SAME_RECT_IOU = 0.7
 # A box this close to the content box is the same picture, hashed once, as content (an inset: on its outline).
 SAME_AS_CONTENT_IOU = 0.9
+# A line this close to the picture's border (px at 256 wide) is where the picture ends, not an inset's side: a
+# dark or blended last row runs the whole width, so a rectangle closed by it is outlined as completely as the
+# inset and takes in the strip of footage below the inset (real cdnet_highway and grandma as pip insets).
+EDGE_ROWS = 3
+# Candidates this close (IoU) are one inset: its sides are taken from whichever finder places each on a clearer
+# boundary between videos (``_fused``), by at least FUSE_MARGIN of the side's length; and only one of them is
+# hashed. Chosen on the real footage's tuned pip copies (0.1 also fused a calm strip of footage into a box).
+SAME_INSET_IOU = 0.7
+FUSE_MARGIN = 0.2
 # Borderless insets by their outline: a side is a straight run of boundary pixels (``_boundaries``)
 # covering this share of its length; three sides must, the fourth at least CUT_WEAK_SIDE
 # (an inset's edge over a flat, still sky has no boundary to see).
@@ -304,8 +313,10 @@ def _cut_insets(cuts: Cuts, full: Rect) -> list[tuple[float, Rect]]:
     out: list[tuple[float, Rect]] = []
     for score, box, seen in sorted(found, reverse=True)[:CUT_KEEP]:
         xa, ya, xb, yb = _extend_weak_side(box, seen, vcut, hcut, CUT_SIDE_COVER)
-        x0, x1 = (_settle(raw_v[ya:yb].mean(axis=0), x) for x in (xa, xb))
-        y0, y1 = (_settle(raw_h[:, xa:xb].mean(axis=1), y) for y in (ya, yb))
+        # Settled, a side still keeps out of the picture's edge rows (see EDGE_ROWS).
+        x0, x1 = (min(max(_settle(raw_v[ya:yb].mean(axis=0), x), EDGE_ROWS + 1), w - EDGE_ROWS - 1) for x in (xa, xb))
+        y0, y1 = (min(max(_settle(raw_h[:, xa:xb].mean(axis=1), y), EDGE_ROWS + 1), h - EDGE_ROWS - 1)
+                  for y in (ya, yb))
         rect = Rect(full.x0 + x0, full.y0 + y0, full.x0 + x1, full.y0 + y1)
         if all(rect != r for _, r in out):
             out.append((score, rect))
@@ -519,8 +530,8 @@ def _outlined(vedge: npt.NDArray[np.bool_], hedge: npt.NDArray[np.bool_], w: int
     ``guess_fourth``, where no rectangle is outlined so, rectangles whose fourth side has no line at all are
     guessed.
     """
-    vlines = sorted(_lines(vedge, int(min_len * h), 12))
-    hlines = sorted(_lines(hedge.T, int(min_len * w), 12))
+    vlines = sorted(x for x in _lines(vedge, int(min_len * h), 12) if EDGE_ROWS <= x < vedge.shape[1] - EDGE_ROWS)
+    hlines = sorted(y for y in _lines(hedge.T, int(min_len * w), 12) if EDGE_ROWS <= y < hedge.shape[0] - EDGE_ROWS)
     # Running sums along each line, so a side's coverage is two look-ups.
     vsum = np.vstack([np.zeros((1, vedge.shape[1]), np.int64), np.cumsum(vedge, axis=0)])
     hsum = np.hstack([np.zeros((hedge.shape[0], 1), np.int64), np.cumsum(hedge, axis=1)])
@@ -626,7 +637,10 @@ def _innermost(found: list[tuple[float, Rect]]) -> list[tuple[float, Rect]]:
     video area in it), and the footage's own frame is the one outlined most completely; a line
     that only passes by (the title bar's edge) leaves gaps. Nested frames keep NESTED_AREA of the
     area; among those whose lines cover at least NESTED_COVER of the outer's, the most complete
-    outline wins, the smallest on a tie.
+    outline wins, the smallest on a tie. A nested rectangle that differs from the outer one on one side
+    only must be outlined more completely: a still line of the footage (a road's edge seen by a fixed
+    camera) closes a rectangle with three of the frame's sides as completely as the frame does (real
+    cdnet_highway as pip40 took its right side from the road's edge).
     """
     found = sorted(found, key=lambda item: -item[0])
     out: list[tuple[float, Rect]] = []
@@ -634,7 +648,8 @@ def _innermost(found: list[tuple[float, Rect]]) -> list[tuple[float, Rect]]:
         cover = score / rect.area
         family = [(round(s / r.area, 2), -r.area, r) for s, r in found
                   if r.x0 >= rect.x0 and r.y0 >= rect.y0 and r.x1 <= rect.x1 and r.y1 <= rect.y1
-                  and r.area >= NESTED_AREA * rect.area and s / r.area >= NESTED_COVER * cover]
+                  and r.area >= NESTED_AREA * rect.area and s / r.area >= NESTED_COVER * cover
+                  and (r == rect or _sides_apart(r, rect) >= 2 or round(s / r.area, 2) > round(cover, 2))]
         best = max(family, key=lambda item: (item[0], item[1]))[2]
         if best != rect:
             out.append((score, best))
@@ -642,10 +657,58 @@ def _innermost(found: list[tuple[float, Rect]]) -> list[tuple[float, Rect]]:
     return out
 
 
+def _sides_apart(a: Rect, b: Rect, px: int = 2) -> int:
+    """How many sides of ``a`` lie more than ``px`` from the same side of ``b``."""
+    return sum(abs(p - q) > px for p, q in ((a.x0, b.x0), (a.y0, b.y0), (a.x1, b.x1), (a.y1, b.y1)))
+
+
 def _trim_bars(frames: npt.NDArray[np.float32], rect: Rect) -> Rect:
     """``rect`` without the black bars inside it (a 4:3 video pillarboxed in a player window)."""
     inner = _bars(frames[:, rect.y0 : rect.y1, rect.x0 : rect.x1])
     return Rect(rect.x0 + inner.x0, rect.y0 + inner.y0, rect.x0 + inner.x1, rect.y0 + inner.y1)
+
+
+def _boundary_cover(cuts: Cuts, full: Rect, rect: Rect, side: int, pos: int) -> float:
+    """Share of ``rect``'s ``side`` (0 left, 1 top, 2 right, 3 bottom), placed at ``pos``, on a boundary between
+    videos (``_boundaries``), the best of the line and the two before it (a framed rectangle starts inside its
+    line, a cut one one pixel past it)."""
+    vcut, hcut = cuts
+    x0, y0, x1, y1 = rect.x0 - full.x0, rect.y0 - full.y0, rect.x1 - full.x0, rect.y1 - full.y0
+    p = pos - (full.x0 if side in (0, 2) else full.y0)
+    best = 0.0
+    for line in range(p - 2, p + 1):
+        if side in (0, 2) and 0 <= line < vcut.shape[1] and y1 > y0:
+            best = max(best, float(vcut[y0:y1, line].mean()))
+        elif side in (1, 3) and 0 <= line < hcut.shape[0] and x1 > x0:
+            best = max(best, float(hcut[line, x0:x1].mean()))
+    return best
+
+
+def _fused(found: list[Rect], cuts: Cuts, full: Rect) -> list[Rect]:
+    """The candidates in order, each preceded by itself with every side moved to where a candidate of the same
+    inset (IoU SAME_INSET_IOU) from any finder has that side on a clearer boundary between videos.
+
+    Each finder is right about some sides: the frame finder places a side on a still line inside the footage
+    (the top of a painting on a wall under a white frame on a white sky, real silent as pip40), the cut finder
+    one in the footage below the inset that moves on its own (real opencv_tree). An inset's side is where two
+    videos meet, so per side the candidate whose line is a boundary wins, by FUSE_MARGIN."""
+    out: list[Rect] = []
+    for rect in found:
+        peers = [r for r in found if r.iou(rect) >= SAME_INSET_IOU]
+        sides = [rect.x0, rect.y0, rect.x1, rect.y1]
+        for side in range(4):
+            own = _boundary_cover(cuts, full, rect, side, sides[side])
+            for peer in peers:
+                pos = (peer.x0, peer.y0, peer.x1, peer.y1)[side]
+                cover = _boundary_cover(cuts, full, rect, side, pos)
+                if cover >= own + FUSE_MARGIN:
+                    own, sides[side] = cover, pos
+        fused = Rect(*sides)
+        if fused != rect and fused not in out and fused.area > 0:
+            out.append(fused)
+        if rect not in out:
+            out.append(rect)
+    return out
 
 
 def _insets(
@@ -666,9 +729,9 @@ def _insets(
     # along (real foreman as a framed 40% inset, its top under a sky of the frame's tone).
     found += sorted(guessed, key=lambda item: -item[0])
     picked: list[Rect] = []
-    for _, candidate in found:
+    for candidate in _fused([r for _, r in found], cuts, full):
         rect = _trim_bars(frames, candidate)
-        if all(rect.iou(p) < 0.7 for p in picked):
+        if all(rect.iou(p) < SAME_INSET_IOU for p in picked):
             picked.append(rect)
         if len(picked) >= max_insets:
             break
