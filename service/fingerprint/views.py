@@ -255,9 +255,7 @@ def _shot_cuts(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = ()) -> 
     """Indices where a new shot starts: the picture changes more between two samples than any camera
     motion of one shot does (a compilation's cuts), so each shot gets its own background.
 
-    An inset's cut is a cut too: a compilation shown as a picture-in-picture changes only the inset,
-    less than SHOT_CUT_LUMA over the whole picture, and its backgrounds must still be cut where the
-    archived compilation's are."""
+    With ``insets``, a cut inside any of them counts too (``_inset_foreground``)."""
     if len(frames) < 2:
         return []
     change = _cut_strength(frames)
@@ -288,6 +286,56 @@ def _blocks(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = ()) -> lis
     return out
 
 
+def _foreground(thumbs: npt.NDArray[np.float32], present: npt.NDArray[np.bool_],
+                hasher: Hasher) -> tuple[npt.NDArray[np.uint64], dict[int, npt.NDArray[np.float32]]]:
+    """One block's foreground hashes, (frames, views), 0 where nothing moves or the view is absent, and
+    each view's background (the per-pixel median thumbnail) where it has FG_MIN_FRAMES frames.
+
+    Views hashed in the same frames share one median, one residual and one hash call (the same
+    arithmetic per view as one at a time: the median and std are per pixel and per row)."""
+    fg = np.zeros(present.shape, dtype=np.uint64)
+    medians: dict[int, npt.NDArray[np.float32]] = {}
+    groups: dict[bytes, list[int]] = defaultdict(list)
+    for view in range(present.shape[1]):
+        if int(present[:, view].sum()) >= FG_MIN_FRAMES:
+            groups[present[:, view].tobytes()].append(view)
+    for views in groups.values():
+        frames = np.flatnonzero(present[:, views[0]])
+        stack = thumbs[frames][:, views]  # (frames, views, side, side)
+        background = np.median(stack, axis=0)
+        residual = stack - background
+        moving = residual.reshape(len(frames), len(views), -1).std(axis=2) >= FG_MIN_STD
+        at_f, at_v = np.nonzero(moving)
+        if len(at_f):
+            fg[frames[at_f], np.asarray(views)[at_v]] = hasher.hash_thumbnails(residual[at_f, at_v])
+        for j, view in enumerate(views):
+            medians[view] = background[j]
+    return fg, medians
+
+
+def _inset_foreground(hashes: npt.NDArray[np.uint64], frames: npt.NDArray[np.uint8], regions: Regions,
+                      hasher: Hasher, k: int, blocks: list[tuple[int, int]]) -> None:
+    """Inset ``k``'s foreground hashes again, over shots cut where the inset cuts too, if it does.
+
+    A compilation shown as a picture-in-picture changes the whole picture at its cuts by less than
+    SHOT_CUT_LUMA, so the picture's blocks span the inset's shots and its median mixes them (real
+    intros_ntsc as pip60 and pip40). Only the inset's own views take its cuts: an inset found in a
+    single recording (a monitor in a studio, a waved pamphlet) would otherwise cut the other views'
+    backgrounds where the archived original, with no inset found, is not cut."""
+    own = _blocks(frames, regions.insets[k : k + 1])
+    if own == blocks or not isinstance(hasher, WindowHasher):
+        return
+    names = (f"inset{k}", f"inset{k}_mirror")
+    windows = view_windows(regions)
+    wins = [windows[name] for name in names]
+    cols = [ALL_VIEWS.index(name) for name in names]
+    fg_cols = [len(ALL_VIEWS) + c for c in cols]
+    for start, stop in own:
+        present = hashes[start:stop, cols] != 0  # the views hashed (0: blank or absent)
+        thumbs = hasher.window_thumbnails(frames[start:stop], wins)
+        hashes[start:stop, fg_cols] = _foreground(thumbs, present, hasher)[0]
+
+
 def fingerprint_video(
     video: SampledVideo,
     hasher: Hasher,
@@ -305,7 +353,7 @@ def fingerprint_video(
     query_cols = [column[v] for v in QUERY_VIEWS]
     n = len(video.frames)
     hashes = np.zeros((n, len(FINGERPRINT_VIEWS)), dtype=np.uint64)
-    blocks = _blocks(video.frames, regions.insets[:2])
+    blocks = _blocks(video.frames)
     n_coef = 0
     backgrounds: npt.NDArray[np.float32] | None = None
     query_coefficients: npt.NDArray[np.float32] | None = None
@@ -341,25 +389,15 @@ def fingerprint_video(
         query_coefficients[start:stop] = full_coef[:, query_cols]
         # Views hashed in the same frames share one median, one residual and one hash call (the same
         # arithmetic per view as one at a time: the median and std are per pixel and per row).
-        groups: dict[bytes, list[int]] = defaultdict(list)
-        for view in range(n_views):
-            if int(present[:, view].sum()) >= FG_MIN_FRAMES:
-                groups[present[:, view].tobytes()].append(view)
-        for views in groups.values():
-            frames = np.flatnonzero(present[:, views[0]])
-            stack = thumbs[frames][:, views]  # (frames, views, side, side)
-            background = np.median(stack, axis=0)
-            residual = stack - background
-            moving = residual.reshape(len(frames), len(views), -1).std(axis=2) >= FG_MIN_STD
-            at_f, at_v = np.nonzero(moving)
-            if len(at_f):
-                fg = hasher.hash_thumbnails(residual[at_f, at_v])
-                hashes[start + frames[at_f], n_views + np.asarray(views)[at_v]] = fg
-            kept = [j for j, view in enumerate(views) if view in archive_cols]
-            if kept:
-                coef = hasher.coefficients(background[kept])
-                for j, row in zip(kept, coef, strict=True):
-                    backgrounds[b, archive_cols.index(views[j])] = row
+        fg, medians = _foreground(thumbs, present, hasher)
+        hashes[start:stop, n_views:] = fg
+        kept = [view for view in medians if view in archive_cols]
+        if kept:
+            coef = hasher.coefficients(np.stack([medians[view] for view in kept]))
+            for view, row in zip(kept, coef, strict=True):
+                backgrounds[b, archive_cols.index(view)] = row
+    for k in range(len(regions.insets[:2])):
+        _inset_foreground(hashes, video.frames, regions, hasher, k, blocks)
     fingerprint = VideoFingerprint(
         hasher=hasher.name,
         views=FINGERPRINT_VIEWS,
