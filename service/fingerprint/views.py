@@ -387,8 +387,6 @@ def fingerprint_video(
         full_coef = np.zeros((stop - start, n_views, n_coef), dtype=np.float32)
         full_coef[at_frame, at_view] = coefficients
         query_coefficients[start:stop] = full_coef[:, query_cols]
-        # Views hashed in the same frames share one median, one residual and one hash call (the same
-        # arithmetic per view as one at a time: the median and std are per pixel and per row).
         fg, medians = _foreground(thumbs, present, hasher)
         hashes[start:stop, n_views:] = fg
         kept = [view for view in medians if view in archive_cols]
