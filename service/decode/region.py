@@ -22,6 +22,7 @@ rectangles; the fingerprint stage hashes each of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -684,31 +685,34 @@ def _boundary_cover(cuts: Cuts, full: Rect, rect: Rect, side: int, pos: int) -> 
     return best
 
 
-def _fused(found: list[Rect], cuts: Cuts, full: Rect) -> list[Rect]:
+def _fused(found: list[Rect], cuts: Cuts, full: Rect) -> Iterator[Rect]:
     """The candidates in order, each preceded by itself with every side moved to where a candidate of the same
     inset (IoU SAME_INSET_IOU) from any finder has that side on a clearer boundary between videos.
 
     Each finder is right about some sides: the frame finder places a side on a still line inside the footage
     (the top of a painting on a wall under a white frame on a white sky, real silent as pip40), the cut finder
-    one in the footage below the inset that moves on its own (real opencv_tree). An inset's side is where two
-    videos meet, so per side the candidate whose line is a boundary wins, by FUSE_MARGIN."""
-    out: list[Rect] = []
+    one in footage beside the inset that moves on its own. An inset's side is where two
+    videos meet, so per side the candidate whose line is a boundary wins, by FUSE_MARGIN. Lazily: a player
+    window's page outlines hundreds of rectangles, and only the first few are ever picked."""
+    boxes = np.array([(r.x0, r.y0, r.x1, r.y1) for r in found], dtype=np.int64).reshape(-1, 4)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    given: set[Rect] = set()
     for rect in found:
-        peers = [r for r in found if r.iou(rect) >= SAME_INSET_IOU]
+        ix = np.clip(np.minimum(boxes[:, 2], rect.x1) - np.maximum(boxes[:, 0], rect.x0), 0, None)
+        iy = np.clip(np.minimum(boxes[:, 3], rect.y1) - np.maximum(boxes[:, 1], rect.y0), 0, None)
+        inter = ix * iy
+        peers = boxes[inter >= SAME_INSET_IOU * (areas + rect.area - inter)]
         sides = [rect.x0, rect.y0, rect.x1, rect.y1]
         for side in range(4):
             own = _boundary_cover(cuts, full, rect, side, sides[side])
-            for peer in peers:
-                pos = (peer.x0, peer.y0, peer.x1, peer.y1)[side]
+            for pos in dict.fromkeys(peers[:, side].tolist()):  # in the candidates' order, each once
                 cover = _boundary_cover(cuts, full, rect, side, pos)
                 if cover >= own + FUSE_MARGIN:
                     own, sides[side] = cover, pos
-        fused = Rect(*sides)
-        if fused != rect and fused not in out and fused.area > 0:
-            out.append(fused)
-        if rect not in out:
-            out.append(rect)
-    return out
+        for out in (Rect(*sides), rect):
+            if out not in given and out.area > 0:
+                given.add(out)
+                yield out
 
 
 def _insets(
