@@ -17,7 +17,8 @@ rectangles; the fingerprint stage hashes each of them.
   neighbouring pixels stop moving together (a borderless inset, even of a still
   fixed camera, over other moving footage), rectangles that move differently
   from the picture around them, and rectangular areas whose pixels move
-  together but not with the footage around them.
+  together but not with the footage around them. Candidates of one inset lend
+  each other their sides: each side goes where two videos meet most clearly.
 """
 
 from __future__ import annotations
@@ -686,7 +687,7 @@ def _boundary_cover(cuts: Cuts, full: Rect, rect: Rect, side: int, pos: int) -> 
 
 
 def _fused(found: list[Rect], cuts: Cuts, full: Rect) -> Iterator[Rect]:
-    """The candidates in order, each preceded by itself with every side moved to where a candidate of the same
+    """The candidates in order, each preceded by a copy whose every side is moved to where a candidate of the same
     inset (IoU SAME_INSET_IOU) from any finder has that side on a clearer boundary between videos.
 
     Each finder is right about some sides: the frame finder places a side on a still line inside the footage
@@ -719,7 +720,8 @@ def _insets(
     frames: npt.NDArray[np.float32], every: npt.NDArray[np.uint8], full: Rect, max_insets: int = 2
 ) -> tuple[Rect, ...]:
     """Picture-in-picture candidates, best first: framed ones, then borderless moving and coherent ones, then
-    frames with one side guessed."""
+    frames with one side guessed; each with its sides first taken from its peers where they sit on clearer
+    boundaries between videos (``_fused``)."""
     sub = frames[:, full.y0 : full.y1, full.x0 : full.x1]
     if len(sub) < 4:
         return ()
