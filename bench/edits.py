@@ -18,7 +18,8 @@ import numpy as np
 
 from bench.corpus import X264, Clip, ffmpeg
 
-__all__ = ["EDITS", "EXTRA_EDITS", "Context", "Edit", "Span", "Truth", "apply_edit", "edit_by_name", "overlay_assets"]
+__all__ = ["EDITS", "EXTRA_EDITS", "PIP_LAYOUTS", "Context", "Edit", "PipLayout", "Span", "Truth", "apply_edit",
+           "edit_by_name", "overlay_assets"]
 
 
 @dataclass(frozen=True)
@@ -141,13 +142,49 @@ def _vertical(flip: bool) -> Callable[[Clip, Path, Context], Truth]:
     return make
 
 
-def _pip(scale: float, border: int, x: str, y: str) -> Callable[[Clip, Path, Context], Truth]:
+@dataclass(frozen=True)
+class PipLayout:
+    """Where a picture-in-picture edit puts the clip in its 960×540 picture of other footage."""
+
+    scale: float  # the clip's width, as a share of 960 px
+    border: int  # a white frame around it, px
+    x: float  # share of the width between the picture's left edge (right, with ``from_right``) and the inset
+    y: float  # share of the height between the top (bottom, with ``from_bottom``) and the inset
+    from_right: bool = False
+    from_bottom: bool = False
+
+    def overlay_xy(self) -> tuple[str, str]:
+        """ffmpeg's overlay position expressions (W, H the picture; w, h the framed inset)."""
+        return (f"W-w-W*{self.x:g}" if self.from_right else f"W*{self.x:g}",
+                f"H-h-H*{self.y:g}" if self.from_bottom else f"H*{self.y:g}")
+
+    def footage(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """The clip's own pixels (inside the frame) in the copy, for a clip of ``width`` × ``height``: (x0, y0,
+        x1, y1), as ffmpeg places it (``scale=…:-2`` rounds the height to even; overlay truncates the position
+        to even for 4:2:0)."""
+        w = int(960 * self.scale / 2) * 2  # as _even: trunc(960*scale/2)*2
+        h = int(round(height * w / width / 2)) * 2
+        fw, fh = w + 2 * self.border, h + 2 * self.border
+        x = 960 - fw - 960 * self.x if self.from_right else 960 * self.x
+        y = 540 - fh - 540 * self.y if self.from_bottom else 540 * self.y
+        x0, y0 = (int(x) & ~1) + self.border, (int(y) & ~1) + self.border
+        return x0, y0, x0 + w, y0 + h
+
+
+PIP_LAYOUTS: dict[str, PipLayout] = {
+    "pip60": PipLayout(0.6, 0, 0.36, 0.08),
+    "pip40": PipLayout(0.4, 3, 0.04, 0.06, from_right=True, from_bottom=True),
+}
+
+
+def _pip(layout: PipLayout) -> Callable[[Clip, Path, Context], Truth]:
     """The clip as an inset over other footage (a broadcast, a reaction video)."""
 
     def make(src: Clip, out: Path, ctx: Context) -> Truth:
-        inset = f"scale={_even(f'960*{scale}')}:-2"
-        if border:
-            inset += f",pad=iw+{2 * border}:ih+{2 * border}:{border}:{border}:white"
+        inset = f"scale={_even(f'960*{layout.scale:g}')}:-2"
+        if layout.border:
+            inset += f",pad=iw+{2 * layout.border}:ih+{2 * layout.border}:{layout.border}:{layout.border}:white"
+        x, y = layout.overlay_xy()
         ffmpeg(
             "-i", str(ctx.fillers["filler_c"].path), "-i", str(src.path), "-filter_complex",
             f"[0:v]scale=960:540,setsar=1[bg];[1:v]{inset}[fg];"
@@ -239,8 +276,8 @@ EDITS: tuple[Edit, ...] = (
     Edit("fps_15", "time", _vf("fps=15")),
     Edit("excerpt_7s", "time", _excerpt(3.0, 7.0)),
     Edit("compilation", "composite", _compilation),
-    Edit("pip60", "composite", _pip(0.6, 0, "W*0.36", "H*0.08")),
-    Edit("pip40", "composite", _pip(0.4, 3, "W-w-W*0.04", "H-h-H*0.06")),
+    Edit("pip60", "composite", _pip(PIP_LAYOUTS["pip60"])),
+    Edit("pip40", "composite", _pip(PIP_LAYOUTS["pip40"])),
     Edit("screen_recording", "composite", _screen),
     Edit("flip_crop80", "combo", _vf(f"hflip,{CROP80}:{_even('iw*0.2')}:{_even('ih*0.2')}")),
     Edit("excerpt_caption", "combo", _excerpt_caption),
