@@ -695,18 +695,13 @@ def _fused(found: list[Rect], cuts: Cuts, full: Rect) -> Iterator[Rect]:
     one in footage beside the inset that moves on its own. An inset's side is where two
     videos meet, so per side the candidate whose line is a boundary wins, by FUSE_MARGIN. Lazily: a player
     window's page outlines hundreds of rectangles, and only the first few are ever picked."""
-    boxes = np.array([(r.x0, r.y0, r.x1, r.y1) for r in found], dtype=np.int64).reshape(-1, 4)
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     given: set[Rect] = set()
     for rect in found:
-        ix = np.clip(np.minimum(boxes[:, 2], rect.x1) - np.maximum(boxes[:, 0], rect.x0), 0, None)
-        iy = np.clip(np.minimum(boxes[:, 3], rect.y1) - np.maximum(boxes[:, 1], rect.y0), 0, None)
-        inter = ix * iy
-        peers = boxes[inter >= SAME_INSET_IOU * (areas + rect.area - inter)]
+        peers = [(r.x0, r.y0, r.x1, r.y1) for r in found if r.iou(rect) >= SAME_INSET_IOU]
         sides = [rect.x0, rect.y0, rect.x1, rect.y1]
         for side in range(4):
             own = _boundary_cover(cuts, full, rect, side, sides[side])
-            for pos in dict.fromkeys(peers[:, side].tolist()):  # in the candidates' order, each once
+            for pos in dict.fromkeys(p[side] for p in peers):  # in the candidates' order, each once
                 cover = _boundary_cover(cuts, full, rect, side, pos)
                 if cover >= own + FUSE_MARGIN:
                     own, sides[side] = cover, pos

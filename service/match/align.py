@@ -317,10 +317,11 @@ def _judge(run: npt.NDArray[np.int64], qf: npt.NDArray[np.int64], qv: npt.NDArra
     if (against_bg is not None and against_bg.both_moving >= MIN_SEGMENT_FRAMES
             and against_bg.agree >= max(MIN_SEGMENT_FRAMES, FG_MIN_SHARE * against_bg.both_moving)):
         return "moving_content", against_bg
+    mean_distance = float(dist[run].mean())
     if fg.query_moving <= STATIC_SHARE * n and fg.archive_moving <= STATIC_SHARE * n:
         # Nothing moves: only the place can match, so it must match closely (a static table is not a bridge).
-        return ("static_scene", fg) if float(dist[run].mean()) <= STATIC_MAX_HAMMING else None
-    if _still_copy(fg, n, float(dist[run].mean())):
+        return ("static_scene", fg) if mean_distance <= STATIC_MAX_HAMMING else None
+    if _still_copy(fg, n, mean_distance):
         return "static_scene", fg
     reliable = min(len(query_fg), len(archive_fg)) >= FG_RELIABLE_FRAMES
     moving_share = (fg.query_moving / n, fg.archive_moving / n)
