@@ -251,14 +251,16 @@ def _cut_strength(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     return change
 
 
-def _shot_cuts(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = ()) -> list[int]:
+def _shot_cuts(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = (),
+               picture_change: npt.NDArray[np.float32] | None = None) -> list[int]:
     """Indices where a new shot starts: the picture changes more between two samples than any camera
     motion of one shot does (a compilation's cuts), so each shot gets its own background.
 
-    With ``insets``, a cut inside any of them counts too (``_inset_foreground``)."""
+    With ``insets``, a cut inside any of them counts too (``_inset_foreground``); ``picture_change``
+    is the frames' ``_cut_strength`` when the caller has it already."""
     if len(frames) < 2:
         return []
-    change = _cut_strength(frames)
+    change = _cut_strength(frames) if picture_change is None else picture_change
     for inset in insets:
         change = np.maximum(change, _cut_strength(frames[:, inset.y0 : inset.y1, inset.x0 : inset.x1]))
     # Strongest first, none within FG_MIN_FRAMES of another or of either end: a shot shorter than that
@@ -274,10 +276,11 @@ def _shot_cuts(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = ()) -> 
     return sorted(kept)
 
 
-def _blocks(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = ()) -> list[tuple[int, int]]:
+def _blocks(frames: npt.NDArray[np.uint8], insets: tuple[Rect, ...] = (),
+            picture_change: npt.NDArray[np.float32] | None = None) -> list[tuple[int, int]]:
     """Consecutive frame ranges of one shot each, split further into about FG_BLOCK_FRAMES."""
     n = len(frames)
-    edges = [0, *_shot_cuts(frames, insets), n]
+    edges = [0, *_shot_cuts(frames, insets, picture_change), n]
     out: list[tuple[int, int]] = []
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         count = max(1, round((b - a) / FG_BLOCK_FRAMES))
@@ -313,22 +316,33 @@ def _foreground(thumbs: npt.NDArray[np.float32], present: npt.NDArray[np.bool_],
     return fg, medians
 
 
-def _inset_foreground(hashes: npt.NDArray[np.uint64], frames: npt.NDArray[np.uint8], regions: Regions,
-                      hasher: Hasher, k: int, blocks: list[tuple[int, int]]) -> None:
-    """Inset ``k``'s foreground hashes again, over shots cut where the inset cuts too, if it does.
+def _inset_blocks(frames: npt.NDArray[np.uint8], regions: Regions, hasher: Hasher, blocks: list[tuple[int, int]],
+                  picture_change: npt.NDArray[np.float32] | None) -> dict[int, list[tuple[int, int]]]:
+    """Inset ``k``'s blocks, cut where the inset cuts too, for each inset whose blocks differ from the picture's.
 
     A compilation shown as a picture-in-picture changes the whole picture at its cuts by less than
     SHOT_CUT_LUMA, so the picture's blocks span the inset's shots and its median mixes them (real
     intros_ntsc as pip60 and pip40). Only the inset's own views take its cuts: an inset found in a
     single recording (a monitor in a studio, a waved pamphlet) would otherwise cut the other views'
     backgrounds where the archived original, with no inset found, is not cut."""
-    own = _blocks(frames, regions.insets[k : k + 1])
-    if own == blocks or not isinstance(hasher, WindowHasher):
-        return
-    names = (f"inset{k}", f"inset{k}_mirror")
+    if not isinstance(hasher, WindowHasher):
+        return {}
+    own = {k: _blocks(frames, (inset,), picture_change) for k, inset in enumerate(regions.insets[:2])}
+    return {k: b for k, b in own.items() if b != blocks}
+
+
+def _inset_view_columns(k: int) -> list[int]:
+    return [ALL_VIEWS.index(f"inset{k}"), ALL_VIEWS.index(f"inset{k}_mirror")]
+
+
+def _inset_foreground(hashes: npt.NDArray[np.uint64], frames: npt.NDArray[np.uint8], regions: Regions,
+                      hasher: Hasher, k: int, own: list[tuple[int, int]]) -> None:
+    """Inset ``k``'s foreground hashes over its own blocks (``_inset_blocks``)."""
+    if not isinstance(hasher, WindowHasher):
+        return  # _inset_blocks gives no blocks then
     windows = view_windows(regions)
-    wins = [windows[name] for name in names]
-    cols = [ALL_VIEWS.index(name) for name in names]
+    wins = [windows[f"inset{k}"], windows[f"inset{k}_mirror"]]
+    cols = _inset_view_columns(k)
     fg_cols = [len(ALL_VIEWS) + c for c in cols]
     for start, stop in own:
         present = hashes[start:stop, cols] != 0  # the views hashed (0: blank or absent)
@@ -353,7 +367,11 @@ def fingerprint_video(
     query_cols = [column[v] for v in QUERY_VIEWS]
     n = len(video.frames)
     hashes = np.zeros((n, len(FINGERPRINT_VIEWS)), dtype=np.uint64)
-    blocks = _blocks(video.frames)
+    picture_change = _cut_strength(video.frames) if n >= 2 else None  # computed once: insets' cuts add to it
+    blocks = _blocks(video.frames, picture_change=picture_change)
+    inset_blocks = _inset_blocks(video.frames, regions, hasher, blocks, picture_change)
+    # Views whose foreground is taken over their inset's own blocks instead of the picture's.
+    own_cols = [c for k in inset_blocks for c in _inset_view_columns(k)]
     n_coef = 0
     backgrounds: npt.NDArray[np.float32] | None = None
     query_coefficients: npt.NDArray[np.float32] | None = None
@@ -387,15 +405,19 @@ def fingerprint_video(
         full_coef = np.zeros((stop - start, n_views, n_coef), dtype=np.float32)
         full_coef[at_frame, at_view] = coefficients
         query_coefficients[start:stop] = full_coef[:, query_cols]
-        fg, medians = _foreground(thumbs, present, hasher)
+        fg_present = present
+        if own_cols:
+            fg_present = present.copy()
+            fg_present[:, own_cols] = False
+        fg, medians = _foreground(thumbs, fg_present, hasher)
         hashes[start:stop, n_views:] = fg
         kept = [view for view in medians if view in archive_cols]
         if kept:
             coef = hasher.coefficients(np.stack([medians[view] for view in kept]))
             for view, row in zip(kept, coef, strict=True):
                 backgrounds[b, archive_cols.index(view)] = row
-    for k in range(len(regions.insets[:2])):
-        _inset_foreground(hashes, video.frames, regions, hasher, k, blocks)
+    for k, own in inset_blocks.items():
+        _inset_foreground(hashes, video.frames, regions, hasher, k, own)
     fingerprint = VideoFingerprint(
         hasher=hasher.name,
         views=FINGERPRINT_VIEWS,
