@@ -96,6 +96,13 @@ EDGE_ROWS = 3
 # hashed. Chosen on the real footage's tuned pip copies (0.1 also fused a calm strip of footage into a box).
 SAME_INSET_IOU = 0.7
 FUSE_MARGIN = 0.2
+# A side that the boundary lines of both sides beside it run on past, together, by this share of the picture
+# is a line inside the inset (a cloud's edge in a still sky): it moves to where they end (``_run_on``).
+RUN_ON_SHARE = 0.05
+# How far past where they end a side is looked for on a still seam, as a share of the picture, and the least
+# step (luma levels, time-averaged, along the side) that is a seam.
+RUN_ON_REACH = 0.1
+SEAM_MIN = 0.5
 # Borderless insets by their outline: a side is a straight run of boundary pixels (``_boundaries``)
 # covering this share of its length; three sides must, the fourth at least CUT_WEAK_SIDE
 # (an inset's edge over a flat, still sky has no boundary to see).
@@ -339,20 +346,37 @@ def _joined(vedge: npt.NDArray[np.bool_], hedge: npt.NDArray[np.bool_]) -> tuple
 def _extend_weak_side(box: tuple[int, int, int, int], seen: Covers, vedge: npt.NDArray[np.bool_],
                       hedge: npt.NDArray[np.bool_], side_cover: float) -> tuple[int, int, int, int]:
     """A side without a line of its own (over a flat, still background of the same tone) moved to where the
-    two lines beside it end."""
+    two lines beside it end (``_weak_side_end``)."""
     xa, ya, xb, yb = box
     h, w = vedge.shape
     if seen[2] < side_cover and ya > 0:
-        ya, _ = _run_around(vedge[:, xa] & vedge[:, xb], ya - 1)
+        ya = _weak_side_end(vedge[:, xa], vedge[:, xb], hedge[:, xa:xb], ya - 1, -1, side_cover)
     if seen[3] < side_cover and yb < h - 1:
-        _, past = _run_around(vedge[:, xa] & vedge[:, xb], yb + 1)
-        yb = past - 1
+        yb = _weak_side_end(vedge[:, xa], vedge[:, xb], hedge[:, xa:xb], yb + 1, 1, side_cover)
     if seen[0] < side_cover and xa > 0:
-        xa, _ = _run_around(hedge[ya] & hedge[yb], xa - 1)
+        xa = _weak_side_end(hedge[ya], hedge[yb], vedge[ya:yb].T, xa - 1, -1, side_cover)
     if seen[1] < side_cover and xb < w - 1:
-        _, past = _run_around(hedge[ya] & hedge[yb], xb + 1)
-        xb = past - 1
+        xb = _weak_side_end(hedge[ya], hedge[yb], vedge[ya:yb].T, xb + 1, 1, side_cover)
     return xa, ya, xb, yb
+
+
+def _weak_side_end(line_a: npt.NDArray[np.bool_], line_b: npt.NDArray[np.bool_], across: npt.NDArray[np.bool_],
+                   at: int, outward: int, side_cover: float) -> int:
+    """Where a weak side next to index ``at`` of the two lines beside it moves, outward (-1 towards index 0,
+    +1 away): where they end together; or, where one of them runs on past that and a line of the side's own
+    (a row of ``across``, which holds the side's map along the side's length) covers ``side_cover`` there, the
+    nearest such line. The bottom line of real akiyo as a pip60 inset fades over the footage below it a sixth
+    of the way before the corner, while the top line and the left side's own line run on to it."""
+    first, past = _run_around(line_a & line_b, at)
+    end = first if outward < 0 else past - 1
+    if end == (at + 1 if outward < 0 else at - 1):
+        return end  # no run at ``at``: the side stays
+    ends = [_run_around(line, at) for line in (line_a, line_b)]
+    reach = min(f for f, _ in ends) if outward < 0 else max(p for _, p in ends) - 1
+    beyond = range(end - 1, reach - 1, -1) if outward < 0 else range(end + 1, reach + 1)
+    n = len(line_a)
+    own = [k for k in beyond if EDGE_ROWS <= k < n - EDGE_ROWS and float(across[k].mean()) >= side_cover]
+    return own[0] if own else end
 
 
 def _settle(cover: npt.NDArray[np.float64], pos: int) -> int:
@@ -686,7 +710,50 @@ def _boundary_cover(cuts: Cuts, full: Rect, rect: Rect, side: int, pos: int) -> 
     return best
 
 
-def _fused(found: list[Rect], cuts: Cuts, full: Rect) -> Iterator[Rect]:
+def _side_line(edge: npt.NDArray[np.bool_], pos: int, lo: int, hi: int) -> int:
+    """The column of ``edge`` at ``pos`` or the two before it (a framed side starts inside its line, a cut one
+    one pixel past it) most covered over rows [lo, hi)."""
+    cols = [c for c in range(pos - 2, pos + 1) if 0 <= c < edge.shape[1]]
+    return max(cols, key=lambda c: (float(edge[lo:hi, c].mean()), c)) if cols and hi > lo else pos
+
+
+def _run_on(rect: Rect, joined: Cuts, seams: Cuts, full: Rect) -> Rect:
+    """``rect`` with each side that the boundary lines of the two sides beside it run on past together moved to
+    where they end, or to the still seam just past that.
+
+    Where an inset meets the footage around it the boundary map draws its sides, and they end at its
+    corners. A side they run on past is a line inside the inset (the frame finder closed on a cloud's edge in
+    real bridge_far's still sky). Lines that run on to the picture's border are the footage's own, not an
+    inset's. Where the inset's side lies in a flat, still area (still sky over still sky) its side lines fade
+    before its corners; the side is then the row (column) within RUN_ON_REACH past their end where the
+    time-averaged picture steps most (``seams``: its signed differences between columns, between rows)."""
+    vj, hj = joined
+    h, w = vj.shape
+    x0, y0, x1, y1 = rect.x0 - full.x0, rect.y0 - full.y0, rect.x1 - full.x0, rect.y1 - full.y0
+    if not (0 < x0 < x1 <= w and 0 < y0 < y1 <= h):
+        return rect
+    xl, xr = _side_line(vj, x0, y0, y1), _side_line(vj, x1, y0, y1)
+    yt, yb = _side_line(hj.T, y0, x0, x1), _side_line(hj.T, y1, x0, x1)
+    sides = [x0, y0, x1, y1]
+    # Per axis: the two side lines' joint map, the seam map across the sides it moves, the span they run over.
+    for axis, joint, seam, (lo, hi), n in ((1, vj[:, xl] & vj[:, xr], seams[1], (x0, x1), h),
+                                           (0, hj[yt] & hj[yb], seams[0].T, (y0, y1), w)):
+        near, far = sides[axis], sides[axis + 2]
+        first, past = _run_around(joint, (near + far) // 2)
+        if first > near or past < far:
+            continue  # the side lines do not run the rectangle's whole length
+        beside, reach = int(RUN_ON_SHARE * n), int(RUN_ON_REACH * n)
+        step = np.abs(seam[:, lo:hi].mean(axis=1))  # seam[k]: between lines k and k + 1
+        if near - first > beside and first > EDGE_ROWS:
+            out = step[max(0, first - reach - 1) : first]
+            sides[axis] = first - len(out) + int(np.argmax(out)) + 1 if out.size and out.max() >= SEAM_MIN else first
+        if past - far > beside and past < n - EDGE_ROWS:
+            out = step[past - 1 : min(len(step), past + reach)]
+            sides[axis + 2] = past + int(np.argmax(out)) if out.size and out.max() >= SEAM_MIN else past
+    return Rect(full.x0 + sides[0], full.y0 + sides[1], full.x0 + sides[2], full.y0 + sides[3])
+
+
+def _fused(found: list[Rect], cuts: Cuts, seams: Cuts, full: Rect) -> Iterator[Rect]:
     """The candidates in order, each preceded by a copy whose every side is moved to where a candidate of the same
     inset (IoU SAME_INSET_IOU) from any finder has that side on a clearer boundary between videos.
 
@@ -696,6 +763,7 @@ def _fused(found: list[Rect], cuts: Cuts, full: Rect) -> Iterator[Rect]:
     videos meet, so per side the candidate whose line is a boundary wins, by FUSE_MARGIN. Lazily: a player
     window's page outlines hundreds of rectangles, and only the first few are ever picked."""
     given: set[Rect] = set()
+    joined = _joined(*cuts)
     for rect in found:
         peers = [(r.x0, r.y0, r.x1, r.y1) for r in found if r.iou(rect) >= SAME_INSET_IOU]
         sides = [rect.x0, rect.y0, rect.x1, rect.y1]
@@ -705,7 +773,8 @@ def _fused(found: list[Rect], cuts: Cuts, full: Rect) -> Iterator[Rect]:
                 cover = _boundary_cover(cuts, full, rect, side, pos)
                 if cover >= own + FUSE_MARGIN:
                     own, sides[side] = cover, pos
-        for out in (Rect(*sides), rect):
+        fused = Rect(*sides)
+        for out in (_run_on(fused, joined, seams, full), fused, rect):
             if out not in given and out.area > 0:
                 given.add(out)
                 yield out
@@ -730,7 +799,9 @@ def _insets(
     # along (real foreman as a framed 40% inset, its top under a sky of the frame's tone).
     found += sorted(guessed, key=lambda item: -item[0])
     picked: list[Rect] = []
-    for candidate in _fused([r for _, r in found], cuts, full):
+    mean = sub.mean(axis=0)
+    seams = (np.diff(mean, axis=1), np.diff(mean, axis=0))
+    for candidate in _fused([r for _, r in found], cuts, seams, full):
         rect = _trim_bars(frames, candidate)
         if all(rect.iou(p) < SAME_INSET_IOU for p in picked):
             picked.append(rect)
