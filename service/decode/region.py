@@ -102,6 +102,7 @@ RUN_ON_SHARE = 0.05
 # How far past where they end a side is looked for on a still seam, as a share of the picture, and the least
 # step (luma levels, time-averaged, along the side) that is a seam.
 RUN_ON_REACH = 0.1
+LINE_APART = 4  # px outside a side line (past the maps' dilation and wider gap) where texture would show
 SEAM_MIN = 0.5
 # Borderless insets by their outline: a side is a straight run of boundary pixels (``_boundaries``)
 # covering this share of its length; three sides must, the fourth at least CUT_WEAK_SIDE
@@ -717,6 +718,12 @@ def _side_line(edge: npt.NDArray[np.bool_], pos: int, lo: int, hi: int) -> int:
     return max(cols, key=lambda c: (float(edge[lo:hi, c].mean()), c)) if cols and hi > lo else pos
 
 
+def _thin(out_a: npt.NDArray[np.bool_], out_b: npt.NDArray[np.bool_], a: int, b: int) -> bool:
+    """Two side lines are lines over [a, b), not a texture drawing boundaries everywhere: the map's lines
+    LINE_APART outside them are clear there."""
+    return max(float(out_a[a:b].mean()), float(out_b[a:b].mean())) < 0.5
+
+
 def _run_on(rect: Rect, joined: Cuts, seams: Cuts, full: Rect) -> Rect:
     """``rect`` with each side that the boundary lines of the two sides beside it run on past together moved to
     where they end, or to the still seam just past that.
@@ -736,18 +743,23 @@ def _run_on(rect: Rect, joined: Cuts, seams: Cuts, full: Rect) -> Rect:
     yt, yb = _side_line(hj.T, y0, x0, x1), _side_line(hj.T, y1, x0, x1)
     sides = [x0, y0, x1, y1]
     # Per axis: the two side lines' joint map, the seam map across the sides it moves, the span they run over.
-    for axis, joint, seam, (lo, hi), n in ((1, vj[:, xl] & vj[:, xr], seams[1], (x0, x1), h),
-                                           (0, hj[yt] & hj[yb], seams[0].T, (y0, y1), w)):
+    # Per axis: the two side lines, the seam map across the sides it moves, the span they run over; and beside
+    # each line, outside the rectangle, the map's line that must stay clear where they run on.
+    outside = (vj[:, max(0, xl - LINE_APART)], vj[:, min(w - 2, xr + LINE_APART)],
+               hj[max(0, yt - LINE_APART)], hj[min(h - 2, yb + LINE_APART)])
+    for axis, (line_a, line_b, out_a, out_b), seam, (lo, hi), n in (
+            (1, (vj[:, xl], vj[:, xr], *outside[:2]), seams[1], (x0, x1), h),
+            (0, (hj[yt], hj[yb], *outside[2:]), seams[0].T, (y0, y1), w)):
         near, far = sides[axis], sides[axis + 2]
-        first, past = _run_around(joint, (near + far) // 2)
+        first, past = _run_around(line_a & line_b, (near + far) // 2)
         if first > near or past < far:
             continue  # the side lines do not run the rectangle's whole length
         beside, reach = int(RUN_ON_SHARE * n), int(RUN_ON_REACH * n)
         step = np.abs(seam[:, lo:hi].mean(axis=1))  # seam[k]: between lines k and k + 1
-        if near - first > beside and first > EDGE_ROWS:
+        if near - first > beside and first > EDGE_ROWS and _thin(out_a, out_b, first, near):
             out = step[max(0, first - reach - 1) : first]
             sides[axis] = first - len(out) + int(np.argmax(out)) + 1 if out.size and out.max() >= SEAM_MIN else first
-        if past - far > beside and past < n - EDGE_ROWS:
+        if past - far > beside and past < n - EDGE_ROWS and _thin(out_a, out_b, far, past):
             out = step[past - 1 : min(len(step), past + reach)]
             sides[axis + 2] = past + int(np.argmax(out)) if out.size and out.max() >= SEAM_MIN else past
     return Rect(full.x0 + sides[0], full.y0 + sides[1], full.x0 + sides[2], full.y0 + sides[3])
