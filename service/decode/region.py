@@ -18,7 +18,8 @@ rectangles; the fingerprint stage hashes each of them.
   fixed camera, over other moving footage), rectangles that move differently
   from the picture around them, and rectangular areas whose pixels move
   together but not with the footage around them. Candidates of one inset lend
-  each other their sides: each side goes where two videos meet most clearly.
+  each other their sides: each side goes where two videos meet most clearly,
+  and a side that the lines beside it run on past goes out to where they end.
 """
 
 from __future__ import annotations
@@ -742,7 +743,6 @@ def _run_on(rect: Rect, joined: Cuts, seams: Cuts, full: Rect) -> Rect:
     xl, xr = _side_line(vj, x0, y0, y1), _side_line(vj, x1, y0, y1)
     yt, yb = _side_line(hj.T, y0, x0, x1), _side_line(hj.T, y1, x0, x1)
     sides = [x0, y0, x1, y1]
-    # Per axis: the two side lines' joint map, the seam map across the sides it moves, the span they run over.
     # Per axis: the two side lines, the seam map across the sides it moves, the span they run over; and beside
     # each line, outside the rectangle, the map's line that must stay clear where they run on.
     outside = (vj[:, max(0, xl - LINE_APART)], vj[:, min(w - 2, xr + LINE_APART)],
@@ -767,7 +767,8 @@ def _run_on(rect: Rect, joined: Cuts, seams: Cuts, full: Rect) -> Rect:
 
 def _fused(found: list[Rect], cuts: Cuts, seams: Cuts, full: Rect) -> Iterator[Rect]:
     """The candidates in order, each preceded by a copy whose every side is moved to where a candidate of the same
-    inset (IoU SAME_INSET_IOU) from any finder has that side on a clearer boundary between videos.
+    inset (IoU SAME_INSET_IOU) from any finder has that side on a clearer boundary between videos, and before
+    that by the copy with its sides run on (``_run_on``).
 
     Each finder is right about some sides: the frame finder places a side on a still line inside the footage
     (the top of a painting on a wall under a white frame on a white sky, real silent as pip40), the cut finder
