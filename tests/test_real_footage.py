@@ -81,6 +81,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for start in (50, 56):  # two short clips of one camera, a few seconds apart (other people, other steps)
         out[f"short_{start}"] = d / f"vtest_{start}-{start + 3}.mp4"
         ffmpeg("-ss", str(start), "-t", "3", "-i", str(vtest), *X264, str(out[f"short_{start}"]))
+    # 3 s of another moment slowed to 0.55x: 5.5 s of query over 3 s of footage
+    out["other_moment_slowed"] = d / "vtest_50-53_slowed.mp4"
+    ffmpeg("-i", str(out["short_50"]), "-vf", "setpts=PTS/0.55", *X264, str(out["other_moment_slowed"]))
     out["short_50_reencoded"] = d / "short_50_reencoded.mp4"
     ffmpeg("-i", str(out["short_50"]), "-vf", "scale=-2:360", "-c:v", "libx264", "-b:v", "300k", "-an",
            str(out["short_50_reencoded"]))
@@ -158,6 +161,18 @@ def test_short_clip_is_told_from_another_short_clip_of_the_same_camera(pipeline:
     assert [m.item.title for m in again.matches][:1] == ["three seconds"], again.explanation
     other = pipeline.check(str(clips["short_56"]), Claims(date=parse_date("2024-05-01")))
     assert "three seconds" not in [m.item.title for m in other.matches], other.explanation
+
+
+def test_a_slowed_short_clip_is_held_to_the_short_rule_by_the_footage_it_covers(pipeline: Pipeline,
+                                                                               clips: dict[str, Path]) -> None:
+    """vtest 50-53 s slowed to 0.55x lasts 5.5 s but covers 3 s of footage: it matched the campus walkway's
+    0-30 s, another moment, on 11 frames at speed 0.64 (its own-background foregrounds agreeing), because the
+    rule for segments too short to pin in time measured the query's seconds. On the archive's time line it is
+    as short as it is, and the archive's background contradicts it; its own 3 s recording still matches."""
+    report = pipeline.check(str(clips["other_moment_slowed"]), Claims(date=parse_date("2024-05-01")))
+    titles = [m.item.title for m in report.matches]
+    assert titles[:1] == ["three seconds"], report.explanation
+    assert "campus walkway" not in titles, [(m.item.title, m.evidence) for m in report.matches]
 
 
 def test_static_scene_match_says_so_and_is_not_called_recycled(pipeline: Pipeline,

@@ -221,7 +221,7 @@ def align_item(
             end = min(t1 + sample_step, query_duration) if query_duration else t1 + sample_step
             against_bg = _against_background(qf[run], qv[run], af[run], av[run], query_coefficients, archive)
             judged = _judge(run, qf, qv, af, av, dist, every, speed, offset, query_fg, archive.foreground,
-                            archive_times, end - t0, against_bg)
+                            archive_times, min(end - t0, speed * (end - t0)), against_bg)
             if judged is None:
                 continue
             found_any = True
