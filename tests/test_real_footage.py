@@ -6,7 +6,8 @@ changes, so every frame looks like every other one to a frame hash. Its first 30
 checks are the identical file, a long excerpt, a 70% crop, a 9:16 repost over a blurred fill, a caption
 bar, 1.25× speed, a screen recording in a player window, a framed 40% inset and a borderless 60% one,
 and the same camera 40 s later (other people), long and short, which must match nothing. A 3 s clip is archived too: its
-re-encode must match it, a 3 s clip of the same camera 6 s later must not. ``tree.avi`` (the same
+re-encode must match it, a 3 s clip of the same camera 6 s later must not; slowed to 0.55×, it matches itself and
+not the 30 s archive (it covers 3 s of footage however long it plays). ``tree.avi`` (the same
 package) is a static scene: a match on it must say so. Debian node-opencv's ``motion.mov`` (a coin on a
 table, 8 s) must not be found in vtest's last 63.5 s reposted as 9:16 (the benchmark's one false match).
 """
@@ -173,6 +174,9 @@ def test_a_slowed_short_clip_is_held_to_the_short_rule_by_the_footage_it_covers(
     titles = [m.item.title for m in report.matches]
     assert titles[:1] == ["three seconds"], report.explanation
     assert "campus walkway" not in titles, [(m.item.title, m.evidence) for m in report.matches]
+    evidence = report.matches[0].evidence
+    assert evidence is not None and evidence.short, evidence  # the report says it rests on under 4 s of footage
+    assert "under 4 s of footage" in report.explanation
 
 
 def test_static_scene_match_says_so_and_is_not_called_recycled(pipeline: Pipeline,
