@@ -176,5 +176,8 @@ def test_pixel_and_decode_cost_attacks_leave_other_checks_running(shared: Settin
         assert bomb_job.state == "failed" and "over the limit" in (bomb_job.error or ""), bomb_job.error
         assert slow_job.state == "failed" and "to decode" in (slow_job.error or ""), slow_job.error
         assert [jobs.get(i).state for i in others] == ["done"] * len(others)
-        both = [_completed(path) for path in logs]
-        assert all(both), "each worker completed checks of its own"
+        # Both workers took jobs and neither died; which one ran the clean checks is the queue's to decide (on a
+        # loaded machine the worker that met the slow file may still be decoding it when the other has run all four).
+        ran = [re.findall(r"completed job (\w+): (?:done|failed)", path.read_text(errors="replace")) for path in logs]
+        assert all(ran), ["each worker ran jobs of its own", ran]
+        assert set(sum(ran, [])) == {*attacks, *others}, ran
