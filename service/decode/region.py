@@ -698,25 +698,22 @@ def _trim_bars(frames: npt.NDArray[np.float32], rect: Rect) -> Rect:
 
 def _boundary_cover(cuts: Cuts, full: Rect, rect: Rect, side: int, pos: int) -> float:
     """Share of ``rect``'s ``side`` (0 left, 1 top, 2 right, 3 bottom), placed at ``pos``, on a boundary between
-    videos (``_boundaries``), the best of the line and the two before it (a framed rectangle starts inside its
-    line, a cut one one pixel past it)."""
+    videos (``_boundaries``), on the best-covered of the line and the two before it (``_side_line``)."""
     vcut, hcut = cuts
     x0, y0, x1, y1 = rect.x0 - full.x0, rect.y0 - full.y0, rect.x1 - full.x0, rect.y1 - full.y0
-    p = pos - (full.x0 if side in (0, 2) else full.y0)
-    best = 0.0
-    for line in range(p - 2, p + 1):
-        if side in (0, 2) and 0 <= line < vcut.shape[1] and y1 > y0:
-            best = max(best, float(vcut[y0:y1, line].mean()))
-        elif side in (1, 3) and 0 <= line < hcut.shape[0] and x1 > x0:
-            best = max(best, float(hcut[line, x0:x1].mean()))
-    return best
+    if side in (0, 2):
+        edge, p, lo, hi = vcut, pos - full.x0, y0, y1
+    else:
+        edge, p, lo, hi = hcut.T, pos - full.y0, x0, x1
+    line = _side_line(edge, p, lo, hi)
+    return 0.0 if line is None else float(edge[lo:hi, line].mean())
 
 
-def _side_line(edge: npt.NDArray[np.bool_], pos: int, lo: int, hi: int) -> int:
+def _side_line(edge: npt.NDArray[np.bool_], pos: int, lo: int, hi: int) -> int | None:
     """The column of ``edge`` at ``pos`` or the two before it (a framed side starts inside its line, a cut one
-    one pixel past it) most covered over rows [lo, hi)."""
+    one pixel past it) most covered over rows [lo, hi); None where there is none."""
     cols = [c for c in range(pos - 2, pos + 1) if 0 <= c < edge.shape[1]]
-    return max(cols, key=lambda c: (float(edge[lo:hi, c].mean()), c)) if cols and hi > lo else pos
+    return max(cols, key=lambda c: (float(edge[lo:hi, c].mean()), c)) if cols and hi > lo else None
 
 
 def _thin(out_a: npt.NDArray[np.bool_], out_b: npt.NDArray[np.bool_], a: int, b: int) -> bool:
@@ -742,6 +739,8 @@ def _run_on(rect: Rect, joined: Cuts, seams: Cuts, full: Rect) -> Rect:
         return rect
     xl, xr = _side_line(vj, x0, y0, y1), _side_line(vj, x1, y0, y1)
     yt, yb = _side_line(hj.T, y0, x0, x1), _side_line(hj.T, y1, x0, x1)
+    if xl is None or xr is None or yt is None or yb is None:
+        return rect
     sides = [x0, y0, x1, y1]
     # Per axis: the two side lines, the seam map across the sides it moves, the span they run over; and beside
     # each line, outside the rectangle, the map's line that must stay clear where they run on.
@@ -765,7 +764,7 @@ def _run_on(rect: Rect, joined: Cuts, seams: Cuts, full: Rect) -> Rect:
     return Rect(full.x0 + sides[0], full.y0 + sides[1], full.x0 + sides[2], full.y0 + sides[3])
 
 
-def _fused(found: list[Rect], cuts: Cuts, seams: Cuts, full: Rect) -> Iterator[Rect]:
+def _fused(found: list[Rect], cuts: Cuts, sub: npt.NDArray[np.float32], full: Rect) -> Iterator[Rect]:
     """The candidates in order, each preceded by a copy whose every side is moved to where a candidate of the same
     inset (IoU SAME_INSET_IOU) from any finder has that side on a clearer boundary between videos, and before
     that by the copy with its sides run on (``_run_on``).
@@ -775,8 +774,12 @@ def _fused(found: list[Rect], cuts: Cuts, seams: Cuts, full: Rect) -> Iterator[R
     one in footage beside the inset that moves on its own. An inset's side is where two
     videos meet, so per side the candidate whose line is a boundary wins, by FUSE_MARGIN. Lazily: a player
     window's page outlines hundreds of rectangles, and only the first few are ever picked."""
+    if not found:
+        return
     given: set[Rect] = set()
     joined = _joined(*cuts)
+    mean = sub.mean(axis=0)  # the time-averaged picture's steps, where a side in still sky over still sky lies
+    seams = (np.diff(mean, axis=1), np.diff(mean, axis=0))
     for rect in found:
         peers = [(r.x0, r.y0, r.x1, r.y1) for r in found if r.iou(rect) >= SAME_INSET_IOU]
         sides = [rect.x0, rect.y0, rect.x1, rect.y1]
@@ -812,9 +815,7 @@ def _insets(
     # along (real foreman as a framed 40% inset, its top under a sky of the frame's tone).
     found += sorted(guessed, key=lambda item: -item[0])
     picked: list[Rect] = []
-    mean = sub.mean(axis=0)
-    seams = (np.diff(mean, axis=1), np.diff(mean, axis=0))
-    for candidate in _fused([r for _, r in found], cuts, seams, full):
+    for candidate in _fused([r for _, r in found], cuts, sub, full):
         rect = _trim_bars(frames, candidate)
         if all(rect.iou(p) < SAME_INSET_IOU for p in picked):
             picked.append(rect)

@@ -331,8 +331,9 @@ def _inset_blocks(frames: npt.NDArray[np.uint8], regions: Regions, hasher: Hashe
     return {k: b for k, b in own.items() if b != blocks}
 
 
-def _inset_view_columns(k: int) -> list[int]:
-    return [ALL_VIEWS.index(f"inset{k}"), ALL_VIEWS.index(f"inset{k}_mirror")]
+def _inset_views(k: int) -> tuple[str, str]:
+    """Inset ``k``'s own views: the ones that take its cuts."""
+    return f"inset{k}", f"inset{k}_mirror"
 
 
 def _inset_foreground(hashes: npt.NDArray[np.uint64], frames: npt.NDArray[np.uint8], regions: Regions,
@@ -341,8 +342,8 @@ def _inset_foreground(hashes: npt.NDArray[np.uint64], frames: npt.NDArray[np.uin
     if not isinstance(hasher, WindowHasher):
         return  # _inset_blocks gives no blocks then
     windows = view_windows(regions)
-    wins = [windows[f"inset{k}"], windows[f"inset{k}_mirror"]]
-    cols = _inset_view_columns(k)
+    wins = [windows[name] for name in _inset_views(k)]
+    cols = [ALL_VIEWS.index(name) for name in _inset_views(k)]
     fg_cols = [len(ALL_VIEWS) + c for c in cols]
     for start, stop in own:
         present = hashes[start:stop, cols] != 0  # the views hashed (0: blank or absent)
@@ -371,7 +372,7 @@ def fingerprint_video(
     blocks = _blocks(video.frames, picture_change=picture_change)
     inset_blocks = _inset_blocks(video.frames, regions, hasher, blocks, picture_change)
     # Views whose foreground is taken over their inset's own blocks instead of the picture's.
-    own_cols = [c for k in inset_blocks for c in _inset_view_columns(k)]
+    own_cols = [column[name] for k in inset_blocks for name in _inset_views(k)]
     n_coef = 0
     backgrounds: npt.NDArray[np.float32] | None = None
     query_coefficients: npt.NDArray[np.float32] | None = None
